@@ -1,0 +1,54 @@
+// Time and randomness, injected.
+//
+// Policies that depend on "now" (retention, weekly rollup, backoff, rate limits) take a Clock so
+// tests can drive them with a fake one. Randomness that must be unpredictable (installId) comes
+// from a RandomSource whose default reads the kernel CSPRNG. Both interfaces are thread-safe in
+// their default implementations.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+namespace dollhouse {
+
+using SystemTime = std::chrono::system_clock::time_point;
+
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  virtual SystemTime now() const = 0;
+};
+
+class SystemClock final : public Clock {
+ public:
+  SystemTime now() const override { return std::chrono::system_clock::now(); }
+  static const SystemClock& instance();
+};
+
+class RandomSource {
+ public:
+  virtual ~RandomSource() = default;
+  // Fills buf with n random bytes.
+  virtual void fill(unsigned char* buf, std::size_t n) = 0;
+};
+
+// Reads getrandom(2); never falls back to a weak generator.
+class SystemRandom final : public RandomSource {
+ public:
+  void fill(unsigned char* buf, std::size_t n) override;
+};
+
+// A random (version 4, RFC 9562) UUID in its lower-case 36-character form.
+std::string make_uuid_v4(RandomSource& random);
+bool is_uuid(const std::string& text);
+
+// "2026-11-29T13:44:06.123Z": UTC, millisecond precision.
+std::string format_iso8601(SystemTime t);
+// Parses the forms format_iso8601 writes, with or without fractional seconds.
+bool parse_iso8601(const std::string& text, SystemTime& out);
+
+std::int64_t to_unix_millis(SystemTime t);
+SystemTime from_unix_millis(std::int64_t ms);
+
+}  // namespace dollhouse

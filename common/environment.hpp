@@ -1,0 +1,49 @@
+// Where things live and which environment switches are in force.
+//
+// Every program resolves the data root and the socket path the same way (flag, then variable,
+// then default), and the daemon and the client library read the kill switches the same way, so
+// both live here. Environment access goes through an EnvLookup so tests can pass a fixed map.
+// Functions here are pure apart from process_env(); safe from any thread.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "common/status.hpp"
+
+namespace dollhouse {
+
+using EnvLookup = std::function<std::optional<std::string>(const std::string& name)>;
+
+// Reads the real process environment.
+EnvLookup process_env();
+// Reads a fixed map (tests).
+EnvLookup map_env(std::map<std::string, std::string> vars);
+
+// --home DIR, else DOLLHOUSE_HOME, else ~/.dollhouse (HOME, else the passwd entry).
+Result<std::string> resolve_data_root(const std::optional<std::string>& flag, const EnvLookup& env);
+
+// --socket PATH, else DOLLHOUSE_TELEMETRY_SOCKET, else $XDG_RUNTIME_DIR/dollhouse/telemetry.sock
+// when XDG_RUNTIME_DIR is an absolute path, else <root>/run/telemetry.sock.
+std::string resolve_socket_path(const std::optional<std::string>& flag, const EnvLookup& env,
+                                const std::string& data_root);
+
+// The state of the environment kill switches. When `off` is true nothing is collected, whatever
+// the config says. `overridden_by` names the switch in force ("DO_NOT_TRACK",
+// "DOLLHOUSE_TELEMETRY", "CI"), `detail` says why in words for a person.
+struct KillSwitch {
+  bool off = false;
+  std::string overridden_by;
+  std::string detail;
+};
+
+// DO_NOT_TRACK (any non-empty value but "0") wins; then DOLLHOUSE_TELEMETRY=false|0|off|no; then a
+// detected CI environment, unless DOLLHOUSE_TELEMETRY=true|1|on|yes says otherwise.
+KillSwitch evaluate_kill_switches(const EnvLookup& env);
+
+// The name of the CI variable that is set, or empty when none is.
+std::string detect_ci(const EnvLookup& env);
+
+}  // namespace dollhouse
