@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -35,6 +36,10 @@ struct ClientOptions {
   // Reconnection after the daemon went away: exponential from min to max.
   std::chrono::milliseconds reconnect_min{100};
   std::chrono::milliseconds reconnect_max{30000};
+  // Where the kill switches (and, with an empty socket_path, the socket variables) are read.
+  // Unset: the process environment, read once by the constructor. Set: only these variables,
+  // for hosts that keep their own environment and for tests.
+  std::optional<std::map<std::string, std::string>> environment;
 };
 
 // The seed's event types, with only the fields an app knows. The daemon adds timestamp,

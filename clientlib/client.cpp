@@ -1,0 +1,432 @@
+// Client: a bounded queue in front of one background thread that owns the daemon connection.
+//
+// Rules that keep the host app safe:
+// - Public calls only serialise, take the mutex briefly and push; they never touch the socket.
+// - The background thread is the only user of the connection. Every socket operation has a
+//   deadline no later than now + op_timeout() (at most 5 s, at most shutdown_timeout), and no
+//   later than the stop deadline once destruction began, so joining it is bounded.
+// - When a connection attempt fails, everything queued is dropped (dropped_no_daemon) and the
+//   client stays "unreachable" for a backoff delay during which new events are dropped at once.
+//   The next event after the delay triggers the next attempt. Memory therefore never grows
+//   while the daemon is away, and an app that sends nothing causes no reconnection attempts.
+#include <algorithm>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <new>
+#include <random>
+#include <thread>
+
+#include "clientlib/backoff.hpp"
+#include "clientlib/event_json.hpp"
+#include "common/environment.hpp"
+#include "dollhouse/telemetry.hpp"
+#include "ipc/unix_socket.hpp"
+
+namespace dollhouse::telemetry {
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+using TimePoint = SteadyClock::time_point;
+using std::chrono::milliseconds;
+
+constexpr milliseconds kMaxOpTimeout{5000};
+constexpr milliseconds kMinOpTimeout{100};
+
+// One flush() call waiting for the background thread to reach its place in the queue.
+struct FlushWaiter {
+  TimePoint deadline;
+  bool done = false;
+  bool ok = false;
+};
+
+// A protocol line, or (with `flush` set) the place of a flush() call in the queue.
+struct Item {
+  std::string line;
+  std::shared_ptr<FlushWaiter> flush;
+};
+
+EnvLookup environment_of(const ClientOptions& options) {
+  if (options.environment) return map_env(*options.environment);
+  return process_env();
+}
+
+std::string socket_path_of(const ClientOptions& options, const EnvLookup& env) {
+  if (!options.socket_path.empty()) return options.socket_path;
+  auto root = resolve_data_root(std::nullopt, env);
+  // Without a home directory the root-relative default cannot exist; an empty path simply
+  // never connects, which is the "no daemon" case.
+  return resolve_socket_path(std::nullopt, env, root ? *root : std::string());
+}
+
+}  // namespace
+
+struct Client::Impl {
+  explicit Impl(ClientOptions options);
+  ~Impl();
+
+  template <typename MakeLine>
+  bool submit(MakeLine&& make_line) noexcept;
+  bool flush(milliseconds timeout);
+  ClientStats stats() const;
+
+  bool enabled_ = false;
+
+ private:
+  bool enqueue(std::optional<std::string> line);
+  void run() noexcept;
+  void loop(std::unique_lock<std::mutex>& lock);
+  bool ensure_connected(std::unique_lock<std::mutex>& lock);
+  Status connect_and_hello(TimePoint deadline, std::int64_t id);
+  bool connection_alive();
+  void deliver_front(std::unique_lock<std::mutex>& lock);
+  void sync_front(std::unique_lock<std::mutex>& lock);
+  void on_unreachable_locked(TimePoint now);
+  void drop_queue_locked();
+  void pop_front_locked();
+  milliseconds op_timeout() const;
+  TimePoint io_deadline_locked(TimePoint now) const;
+
+  const ClientOptions options_;
+  std::string socket_path_;
+
+  mutable std::mutex mu_;
+  std::condition_variable work_cv_;   // the worker waits for items or stop
+  std::condition_variable flush_cv_;  // flush() callers wait for their FlushWaiter
+  std::deque<Item> queue_;
+  std::size_t queued_events_ = 0;  // items in queue_ that are events, not flush places
+  ClientStats stats_;
+  bool worker_running_ = false;
+  bool stopping_ = false;
+  TimePoint stop_deadline_ = TimePoint::max();
+  TimePoint unreachable_until_{};
+  std::uint32_t consecutive_failures_ = 0;
+  std::minstd_rand random_;
+  std::thread worker_;
+
+  // Used by the worker thread only.
+  ipc::LineConnection connection_;
+  std::int64_t next_id_ = 1;
+};
+
+Client::Impl::Impl(ClientOptions options) : options_(std::move(options)) {
+  EnvLookup env = environment_of(options_);
+  enabled_ = !evaluate_kill_switches(env).off;
+  if (!enabled_) return;
+  socket_path_ = socket_path_of(options_, env);
+  random_.seed(static_cast<std::uint32_t>(SteadyClock::now().time_since_epoch().count()) ^
+               static_cast<std::uint32_t>(reinterpret_cast<std::uintptr_t>(this)));
+  try {
+    worker_ = std::thread([this] { run(); });
+    worker_running_ = true;
+  } catch (const std::system_error&) {
+    // No thread: every event is counted as dropped_no_daemon; the app is unaffected.
+  }
+}
+
+Client::Impl::~Impl() {
+  try {
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+      stop_deadline_ = SteadyClock::now() + std::max(options_.shutdown_timeout, milliseconds(0));
+    }
+    work_cv_.notify_all();
+    if (worker_.joinable()) worker_.join();
+  } catch (...) {
+    // join() fails only on a broken thread library; do not let that reach the app.
+  }
+}
+
+template <typename MakeLine>
+bool Client::Impl::submit(MakeLine&& make_line) noexcept {
+  try {
+    if (!enabled_) {
+      std::lock_guard lock(mu_);
+      ++stats_.dropped_disabled;
+      return false;
+    }
+    return enqueue(make_line());
+  } catch (...) {
+    // Out of memory while serialising or queueing: the event is lost, the app goes on.
+    try {
+      std::lock_guard lock(mu_);
+      ++stats_.dropped_queue_full;
+    } catch (...) {
+    }
+    return false;
+  }
+}
+
+bool Client::Impl::enqueue(std::optional<std::string> line) {
+  std::unique_lock lock(mu_);
+  if (!line) {
+    ++stats_.dropped_invalid;
+    return false;
+  }
+  if (!worker_running_ || stopping_ || SteadyClock::now() < unreachable_until_) {
+    ++stats_.dropped_no_daemon;
+    return false;
+  }
+  if (queued_events_ >= options_.max_queued_events) {
+    ++stats_.dropped_queue_full;
+    return false;
+  }
+  queue_.push_back(Item{std::move(*line), nullptr});
+  ++queued_events_;
+  ++stats_.queued;
+  lock.unlock();
+  work_cv_.notify_one();
+  return true;
+}
+
+bool Client::Impl::flush(milliseconds timeout) {
+  if (!enabled_) return false;
+  auto waiter = std::make_shared<FlushWaiter>();
+  waiter->deadline = SteadyClock::now() + std::max(timeout, milliseconds(0));
+  std::unique_lock lock(mu_);
+  if (!worker_running_ || stopping_ || SteadyClock::now() < unreachable_until_) return false;
+  queue_.push_back(Item{{}, waiter});
+  work_cv_.notify_one();
+  flush_cv_.wait_until(lock, waiter->deadline, [&] { return waiter->done; });
+  return waiter->done && waiter->ok;
+}
+
+ClientStats Client::Impl::stats() const {
+  std::lock_guard lock(mu_);
+  return stats_;
+}
+
+milliseconds Client::Impl::op_timeout() const {
+  return std::clamp(options_.shutdown_timeout, kMinOpTimeout, kMaxOpTimeout);
+}
+
+TimePoint Client::Impl::io_deadline_locked(TimePoint now) const {
+  return std::min(now + op_timeout(), stop_deadline_);
+}
+
+void Client::Impl::run() noexcept {
+  std::unique_lock lock(mu_, std::defer_lock);
+  try {
+    lock.lock();
+    loop(lock);
+  } catch (...) {
+    // Only allocation failures can get here; give up on the connection, keep the app alive.
+  }
+  try {
+    if (!lock.owns_lock()) lock.lock();
+    drop_queue_locked();
+    worker_running_ = false;
+  } catch (...) {
+  }
+  connection_.close();
+}
+
+void Client::Impl::loop(std::unique_lock<std::mutex>& lock) {
+  while (true) {
+    work_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+    if (queue_.empty()) return;  // stopping with nothing left to hand over
+    if (stopping_ && SteadyClock::now() >= stop_deadline_) return;
+    if (!ensure_connected(lock)) continue;
+    if (queue_.front().flush) {
+      sync_front(lock);
+    } else {
+      deliver_front(lock);
+    }
+  }
+}
+
+bool Client::Impl::ensure_connected(std::unique_lock<std::mutex>& lock) {
+  if (connection_.is_open()) {
+    lock.unlock();
+    bool alive = connection_alive();
+    lock.lock();
+    if (alive) return true;
+    // The daemon went away between two messages (restart, idle timeout): reconnect at once,
+    // without counting a failure, so an event sent after a restart is not lost.
+    connection_.close();
+  }
+  TimePoint now = SteadyClock::now();
+  if (now < unreachable_until_) {
+    drop_queue_locked();
+    return false;
+  }
+  TimePoint deadline = io_deadline_locked(now);
+  std::int64_t id = next_id_++;
+  lock.unlock();
+  Status status = connect_and_hello(deadline, id);
+  lock.lock();
+  if (!status) {
+    on_unreachable_locked(SteadyClock::now());
+    return false;
+  }
+  return true;
+}
+
+Status Client::Impl::connect_and_hello(TimePoint deadline, std::int64_t id) {
+  auto connection = ipc::LineConnection::connect(socket_path_, deadline);
+  if (!connection) return connection.status();
+  if (Status sent = connection->send(detail::hello_line(options_, id), deadline); !sent) {
+    return sent;
+  }
+  while (true) {
+    auto line = connection->read_line(deadline);
+    if (!line) return line.status();
+    auto reply = detail::parse_reply(*line);
+    if (!reply || reply->id != id) continue;
+    if (!reply->ok) return Status::error("refused", "the daemon refused hello");
+    break;
+  }
+  connection_ = std::move(*connection);
+  return Status::ok();
+}
+
+bool Client::Impl::connection_alive() {
+  // A zero deadline turns read_line into a non-blocking probe. Lines read here are late replies
+  // to syncs that timed out; they are of no further use.
+  while (true) {
+    auto line = connection_.read_line(SteadyClock::now());
+    if (line) continue;
+    return line.status().code() == "timeout";
+  }
+}
+
+void Client::Impl::deliver_front(std::unique_lock<std::mutex>& lock) {
+  // Only this thread pops, and deque::push_back keeps references valid, so the front line can
+  // be read without the lock.
+  const std::string& line = queue_.front().line;
+  TimePoint deadline = io_deadline_locked(SteadyClock::now());
+  lock.unlock();
+  Status sent = connection_.send(line, deadline);
+  lock.lock();
+  if (!sent) {
+    // Closed mid-stream, or the daemon stopped reading: a partial line may be on the wire, so
+    // this connection is done. Treat it as a failed attempt.
+    connection_.close();
+    on_unreachable_locked(SteadyClock::now());
+    return;
+  }
+  pop_front_locked();
+  ++stats_.delivered;
+  consecutive_failures_ = 0;
+}
+
+void Client::Impl::sync_front(std::unique_lock<std::mutex>& lock) {
+  std::shared_ptr<FlushWaiter> waiter = queue_.front().flush;
+  TimePoint deadline = std::min(waiter->deadline, stop_deadline_);
+  bool ok = false;
+  if (SteadyClock::now() < deadline) {
+    std::int64_t id = next_id_++;
+    lock.unlock();
+    bool broken = false;
+    if (Status sent = connection_.send(detail::sync_line(id), deadline); !sent) {
+      broken = true;
+    } else {
+      while (true) {
+        auto line = connection_.read_line(deadline);
+        if (!line) {
+          // A slow daemon may still answer later; the probe discards that reply. A closed
+          // connection is reopened for the next item.
+          broken = line.status().code() != "timeout";
+          break;
+        }
+        auto reply = detail::parse_reply(*line);
+        if (reply && reply->id == id) {
+          ok = reply->ok;
+          break;
+        }
+      }
+    }
+    if (broken) connection_.close();
+    lock.lock();
+    if (ok) consecutive_failures_ = 0;
+  }
+  pop_front_locked();
+  waiter->done = true;
+  waiter->ok = ok;
+  flush_cv_.notify_all();
+}
+
+void Client::Impl::on_unreachable_locked(TimePoint now) {
+  connection_.close();
+  if (consecutive_failures_ < 64) ++consecutive_failures_;
+  std::uniform_real_distribution<double> fraction(0.0, 1.0);
+  unreachable_until_ = now + detail::reconnect_delay(consecutive_failures_, options_.reconnect_min,
+                                                     options_.reconnect_max, fraction(random_));
+  drop_queue_locked();
+}
+
+void Client::Impl::drop_queue_locked() {
+  for (Item& item : queue_) {
+    if (item.flush) {
+      item.flush->done = true;
+      item.flush->ok = false;
+    } else {
+      ++stats_.dropped_no_daemon;
+    }
+  }
+  queue_.clear();
+  queued_events_ = 0;
+  flush_cv_.notify_all();
+}
+
+void Client::Impl::pop_front_locked() {
+  if (!queue_.front().flush) --queued_events_;
+  queue_.pop_front();
+}
+
+Client::Client(ClientOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+
+Client::~Client() = default;
+
+bool Client::track(const InstallationEvent& event) noexcept {
+  return impl_->submit([&] { return detail::track_line(detail::installation_event(event)); });
+}
+
+bool Client::track(const UpdateEvent& event) noexcept {
+  return impl_->submit([&] { return detail::track_line(detail::update_event(event)); });
+}
+
+bool Client::track_crash(const FailureEvent& event) noexcept {
+  return impl_->submit([&] { return detail::track_line(detail::failure_event("crash", event)); });
+}
+
+bool Client::track_error(const FailureEvent& event) noexcept {
+  return impl_->submit([&] { return detail::track_line(detail::failure_event("error", event)); });
+}
+
+bool Client::track_json(std::string_view event_json) noexcept {
+  return impl_->submit([&]() -> std::optional<std::string> {
+    auto event = detail::parse_event_object(event_json);
+    if (!event) return std::nullopt;
+    return detail::track_line(*event);
+  });
+}
+
+bool Client::usage(const Usage& usage) noexcept {
+  return impl_->submit([&] { return detail::usage_line(usage); });
+}
+
+bool Client::flush(std::chrono::milliseconds timeout) noexcept {
+  try {
+    return impl_->flush(timeout);
+  } catch (...) {
+    return false;
+  }
+}
+
+bool Client::enabled() const noexcept {
+  return impl_->enabled_;
+}
+
+ClientStats Client::stats() const noexcept {
+  try {
+    return impl_->stats();
+  } catch (...) {
+    return {};
+  }
+}
+
+}  // namespace dollhouse::telemetry

@@ -1,0 +1,129 @@
+#include "clientlib/event_json.hpp"
+
+#include <cmath>
+
+#include "ipc/protocol.hpp"
+
+namespace dollhouse::telemetry::detail {
+namespace {
+
+using nlohmann::json;
+
+void put_optional(json& object, const char* key, const std::string& value) {
+  if (!value.empty()) object[key] = value;
+}
+
+json envelope(const char* op) {
+  return json{{"v", ipc::kProtocolVersion}, {"op", op}};
+}
+
+// Invalid UTF-8 from the app is replaced rather than thrown about.
+std::optional<std::string> to_line(const json& request) {
+  std::string line = request.dump(-1, ' ', false, json::error_handler_t::replace);
+  if (line.size() > ipc::kMaxLineBytes) return std::nullopt;
+  line.push_back('\n');
+  return line;
+}
+
+}  // namespace
+
+json installation_event(const InstallationEvent& event) {
+  json out = {{"eventType", "installation"},
+              {"installMethod", event.install_method},
+              {"installType", event.install_type}};
+  put_optional(out, "previousVersion", event.previous_version);
+  return out;
+}
+
+json update_event(const UpdateEvent& event) {
+  json out = {{"eventType", "update"},
+              {"fromVersion", event.from_version},
+              {"toVersion", event.to_version},
+              {"success", event.success},
+              {"durationMs", event.duration_ms}};
+  put_optional(out, "errorCategory", event.error_category);
+  return out;
+}
+
+json failure_event(std::string_view event_type, const FailureEvent& event) {
+  return json{{"eventType", event_type},
+              {"errorType", event.error_type},
+              {"errorCategory", event.error_category},
+              {"errorMessage", event.error_message},
+              {"component", event.component},
+              {"recovered", event.recovered}};
+}
+
+std::optional<json> parse_event_object(std::string_view text) {
+  if (text.size() > ipc::kMaxLineBytes || !ipc::is_valid_utf8(text)) return std::nullopt;
+  // The track request adds one level around the event. Checked before parsing so that hostile
+  // nesting never reaches the parser.
+  if (ipc::json_nesting_depth(text) + 1 > ipc::kMaxNestingDepth) return std::nullopt;
+  json parsed = json::parse(text, nullptr, false);
+  if (parsed.is_discarded() || !parsed.is_object()) return std::nullopt;
+  return parsed;
+}
+
+std::optional<std::string> track_line(const json& event) {
+  if (!event.is_object()) return std::nullopt;
+  json request = envelope("track");
+  request["event"] = event;
+  return to_line(request);
+}
+
+std::optional<std::string> usage_line(const Usage& usage) {
+  json counters = json::object();
+  for (const auto& [name, value] : usage.counters) {
+    if (!name.empty()) counters[name] = value;
+  }
+  json timings = json::object();
+  for (const auto& [name, ms] : usage.timings_ms) {
+    if (!name.empty() && std::isfinite(ms) && ms >= 0) timings[name] = ms;
+  }
+  if (counters.empty() && timings.empty()) return std::nullopt;
+  json request = envelope("usage");
+  request["counters"] = std::move(counters);
+  request["timings"] = std::move(timings);
+  return to_line(request);
+}
+
+std::string hello_line(const ClientOptions& options, std::int64_t id) {
+  json request = envelope("hello");
+  request["id"] = id;
+  request["app"] = options.app;
+  request["appVersion"] = options.app_version;
+  put_optional(request, "nodeVersion", options.node_version);
+  put_optional(request, "mcpClient", options.mcp_client);
+  // Names and versions are short; an absurd one is cut rather than making hello fail.
+  std::string line = request.dump(-1, ' ', false, json::error_handler_t::replace);
+  if (line.size() > ipc::kMaxLineBytes) {
+    request["app"] = options.app.substr(0, 256);
+    request["appVersion"] = options.app_version.substr(0, 256);
+    request.erase("nodeVersion");
+    request.erase("mcpClient");
+    line = request.dump(-1, ' ', false, json::error_handler_t::replace);
+  }
+  line.push_back('\n');
+  return line;
+}
+
+std::string sync_line(std::int64_t id) {
+  json request = envelope("sync");
+  request["id"] = id;
+  return request.dump() + "\n";
+}
+
+std::optional<Reply> parse_reply(std::string_view line) {
+  json body = json::parse(line, nullptr, false);
+  if (body.is_discarded() || !body.is_object()) return std::nullopt;
+  auto id = body.find("id");
+  if (id == body.end() || !id->is_number_integer()) return std::nullopt;
+  Reply reply;
+  reply.id = id->get<std::int64_t>();
+  auto ok = body.find("ok");
+  reply.ok = ok != body.end() && ok->is_boolean() && ok->get<bool>();
+  reply.body = std::move(body);
+  return reply;
+}
+
+}  // namespace dollhouse::telemetry::detail
