@@ -2,6 +2,8 @@
 // In every case the app's calls return at once and the losses are counted.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+
 #include "dollhouse/telemetry.hpp"
 #include "tests/support/fake_daemon.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -166,6 +168,21 @@ TEST(ClientShutdown, DisabledClientDestroysAtOnce) {
   auto start = SteadyClock::now();
   { Client client(options); }
   EXPECT_LT(SteadyClock::now() - start, 1s);
+}
+
+// An app may keep its Client in a static; exit() then destroys it after main. It must neither
+// hang nor crash there, with or without a daemon.
+TEST(ClientShutdownDeathTest, StaticClientIsDestroyedCleanlyAtExit) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  TempDir dir;
+  FakeDaemon daemon(dir.file("t.sock"));
+  auto exit_with_static_client = [](const std::string& socket_path) {
+    static Client client(client_options(socket_path));
+    for (int i = 0; i < 100; ++i) client.track_crash(sample_failure("x"));
+    std::exit(0);
+  };
+  EXPECT_EXIT(exit_with_static_client(dir.file("t.sock")), ::testing::ExitedWithCode(0), "");
+  EXPECT_EXIT(exit_with_static_client(dir.file("nobody.sock")), ::testing::ExitedWithCode(0), "");
 }
 
 }  // namespace
