@@ -27,6 +27,12 @@ Status prepare_private_directory(const std::string& dir);
 // The uid of the process at the other end of a connected Unix socket (SO_PEERCRED).
 std::optional<uid_t> peer_uid(int fd);
 
+// Creates the daemon's listening socket at `path`, mode 0600 inside a 0700 directory, with no
+// moment where either is wider (the process umask is tightened around bind). A socket file
+// left by a daemon that died is detected (nothing answers) and replaced; a live daemon at the
+// same path is an error with code "in_use". Returns the listening descriptor.
+Result<int> listen_unix(const std::string& path, int backlog);
+
 class LineConnection {
  public:
   LineConnection() = default;
@@ -51,7 +57,7 @@ class LineConnection {
   explicit LineConnection(int fd);
   int fd_ = -1;
   LineFramer framer_{kFramerLimit};
-  static constexpr std::size_t kFramerLimit = 16 * 1024 * 1024;  // replies can be large (export)
+  static constexpr std::size_t kFramerLimit = 64 * 1024 * 1024;  // replies can be large (export)
 };
 
 }  // namespace dollhouse::ipc

@@ -73,6 +73,56 @@ std::optional<uid_t> peer_uid(int fd) {
   return cred.uid;
 }
 
+Result<int> listen_unix(const std::string& path, int backlog) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path.empty() || path.size() >= sizeof addr.sun_path) {
+    return Status::error("invalid_path", "socket path is empty or too long (at most " +
+                                             std::to_string(sizeof addr.sun_path - 1) +
+                                             " bytes): " + path);
+  }
+  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  auto slash = path.rfind('/');
+  if (slash != std::string::npos && slash > 0) {
+    if (Status st = prepare_private_directory(path.substr(0, slash)); !st) return st;
+  }
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) == 0) {
+    if (!S_ISSOCK(st.st_mode)) {
+      return Status::error("in_use", path + " exists and is not a socket; remove it or choose "
+                                            "another --socket path");
+    }
+    auto probe = LineConnection::connect(path, std::chrono::steady_clock::now() +
+                                                   std::chrono::milliseconds(500));
+    if (probe) {
+      return Status::error("in_use", "another dollhouse-telemetryd is already listening at " +
+                                         path + "; stop it first (dollhousectl shows its pid in "
+                                                "`telemetry status`)");
+    }
+    if (st.st_uid != ::geteuid()) {
+      return Status::error("insecure_path", path + " belongs to another user");
+    }
+    ::unlink(path.c_str());  // stale: left by a daemon that is gone
+  }
+  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return Status::error("io_error", "socket(): " + errno_text(errno));
+  mode_t old_mask = ::umask(0177);
+  int rc = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  int bind_errno = errno;
+  ::umask(old_mask);
+  if (rc != 0) {
+    ::close(fd);
+    return Status::error("io_error", "cannot bind " + path + ": " + errno_text(bind_errno));
+  }
+  if (::chmod(path.c_str(), 0600) != 0 || ::listen(fd, backlog) != 0) {
+    int e = errno;
+    ::close(fd);
+    ::unlink(path.c_str());
+    return Status::error("io_error", "cannot listen on " + path + ": " + errno_text(e));
+  }
+  return fd;
+}
+
 LineConnection::LineConnection(int fd) : fd_(fd) {}
 
 LineConnection::~LineConnection() { close(); }

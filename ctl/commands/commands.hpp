@@ -1,0 +1,27 @@
+// dollhousectl telemetry subcommands, one file each, registered in run_ctl.cpp. Each returns
+// the process exit code (see daemon_client.hpp).
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <memory>
+
+#include "ctl/daemon_client.hpp"
+
+namespace dollhouse::ctl {
+
+// Adds a subcommand to `parent`; `run` is set to its action when it is the one chosen.
+using Action = std::function<int(DaemonClient&)>;
+void add_status_command(CLI::App& parent, GlobalOptions& global, Action& run);
+void add_enable_command(CLI::App& parent, GlobalOptions& global, Action& run);
+void add_disable_command(CLI::App& parent, GlobalOptions& global, Action& run);
+void add_show_command(CLI::App& parent, GlobalOptions& global, Action& run);
+void add_delete_command(CLI::App& parent, GlobalOptions& global, Action& run);
+void add_export_command(CLI::App& parent, GlobalOptions& global, Action& run);
+void add_consent_command(CLI::App& parent, GlobalOptions& global, Action& run);
+void add_flush_command(CLI::App& parent, GlobalOptions& global, Action& run);
+
+// The first-run consent box (shared by `consent` and `enable`'s notice).
+std::string consent_box(const std::string& policy_version);
+
+}  // namespace dollhouse::ctl

@@ -1,0 +1,44 @@
+// dollhousectl telemetry delete --local|--remote|--all
+#include <iostream>
+
+#include "ctl/commands/commands.hpp"
+
+namespace dollhouse::ctl {
+
+namespace {
+
+int remove(DaemonClient& client, const std::string& scope) {
+  auto reply = client.request("delete", {{"scope", scope}});
+  if (!reply) return report_failure(reply.status());
+  if (!reply->value("ok", false)) return report_error_reply(*reply);
+  if (client.options().json) {
+    std::cout << reply->dump(2) << "\n";
+    return kExitOk;
+  }
+  std::int64_t n = reply->value("deleted", std::int64_t{0});
+  std::cout << "Deleted " << n << " event" << (n == 1 ? "" : "s")
+            << " and the usage totals kept on this machine.\n";
+  return kExitOk;
+}
+
+}  // namespace
+
+void add_delete_command(CLI::App& parent, GlobalOptions& global, Action& run) {
+  auto scope = std::make_shared<std::string>();
+  auto* cmd = parent.add_subcommand("delete", "Delete telemetry data");
+  auto* local = cmd->add_flag_callback("--local", [scope] { *scope = "local"; },
+                                       "Delete the local log and queue on this machine");
+  auto* remote = cmd->add_flag_callback("--remote", [scope] { *scope = "remote"; },
+                                        "Ask the server to delete this installation's data");
+  auto* all = cmd->add_flag_callback("--all", [scope] { *scope = "all"; }, "Both");
+  local->excludes(remote)->excludes(all);
+  remote->excludes(all);
+  cmd->add_flag("--json", global.json, "Print the daemon's reply as JSON");
+  cmd->callback([&run, scope, cmd] {
+    if (scope->empty()) throw CLI::ValidationError("delete", "choose --local, --remote or --all");
+    (void)cmd;
+    run = [scope](DaemonClient& c) { return remove(c, *scope); };
+  });
+}
+
+}  // namespace dollhouse::ctl

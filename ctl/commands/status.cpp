@@ -1,0 +1,130 @@
+// dollhousectl telemetry status [--json]
+#include <iostream>
+
+#include "common/environment.hpp"
+#include "ctl/commands/commands.hpp"
+#include "ctl/format.hpp"
+
+namespace dollhouse::ctl {
+
+using nlohmann::json;
+
+namespace {
+
+std::string str(const json& j, const char* key, const std::string& fallback = "") {
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : fallback;
+}
+
+std::string blocker_text(const std::string& blocker) {
+  if (blocker == "kill_switch") return "off: a kill switch is set (see below)";
+  if (blocker == "no_consent") return "off: no consent given";
+  if (blocker == "policy_outdated") return "off: the privacy policy changed since you consented";
+  if (blocker == "disabled") return "off: disabled by you";
+  return "off";
+}
+
+std::string categories_text(const json& categories) {
+  std::string on, off;
+  for (const auto& [name, value] : categories.items()) {
+    std::string& list = value.get<bool>() ? on : off;
+    list += (list.empty() ? "" : ", ") + name;
+  }
+  std::string text = on.empty() ? "none" : on;
+  if (!off.empty()) text += "  (off: " + off + ")";
+  return text;
+}
+
+std::string dropped_text(const json& queue) {
+  std::int64_t total = queue.value("droppedTotal", std::int64_t{0});
+  if (total == 0) return "0";
+  std::string parts;
+  for (const auto& [reason, n] : queue["dropped"].items()) {
+    if (n.get<std::int64_t>() == 0) continue;
+    parts += (parts.empty() ? "" : ", ") + reason + " " + std::to_string(n.get<std::int64_t>());
+  }
+  return std::to_string(total) + " (" + parts + ")";
+}
+
+int print_status(DaemonClient& client) {
+  auto reply = client.request("status");
+  if (!reply) return report_failure(reply.status());
+  if (!reply->value("ok", false)) return report_error_reply(*reply);
+  json s = *reply;
+  s.erase("id");
+  s.erase("ok");
+  KillSwitch here = evaluate_kill_switches(process_env());
+  if (client.options().json) {
+    std::cout << s.dump(2) << "\n";
+    return kExitOk;
+  }
+  SystemTime now = SystemClock::instance().now();
+  std::vector<std::pair<std::string, std::string>> rows;
+  bool enabled = s.value("enabled", false);
+  std::string blocker = str(s, "blockedBy");
+  rows.push_back({"Telemetry:", enabled ? "on" : blocker_text(blocker)});
+  if (!str(s, "overriddenBy").empty()) {
+    rows.push_back({"Kill switch:", str(s, "overriddenBy") + " in the daemon's environment: " +
+                                        str(s, "overrideDetail") +
+                                        "\nit wins over your settings until the daemon is "
+                                        "restarted without it"});
+  }
+  if (here.off && here.overridden_by != str(s, "overriddenBy")) {
+    rows.push_back({"This shell:", here.detail +
+                                       "\napps started from here send nothing (their client "
+                                       "library is a no-op)"});
+  }
+  const json& consent = s["consent"];
+  std::string consent_text = "not given";
+  if (consent.value("given", false)) {
+    consent_text = "given " + relative_time(str(consent, "timestamp"), now) + " (policy " +
+                   str(consent, "policyVersion") + ")";
+  } else if (!str(consent, "timestamp").empty()) {
+    consent_text = "withdrawn " + relative_time(str(consent, "timestamp"), now);
+  }
+  if (blocker == "policy_outdated") {
+    consent_text += "\ncurrent policy is " + str(consent, "currentPolicyVersion") +
+                    "; review it with: dollhousectl telemetry consent";
+  }
+  rows.push_back({"Consent:", consent_text});
+  rows.push_back({"Categories:", categories_text(s["categories"]) + "\nlevel: " +
+                                     str(s, "level")});
+  rows.push_back({"Install ID:", str(s, "installId", "none (created when you consent)")});
+  const json& q = s["queue"];
+  rows.push_back({"Local log:", std::to_string(q.value("pending", 0)) + " waiting to upload, " +
+                                    std::to_string(q.value("sent", 0)) + " sent, " +
+                                    std::to_string(q.value("bytes", 0)) + " bytes; kept " +
+                                    std::to_string(s.value("retentionDays", 0)) + " days"});
+  rows.push_back({"Dropped:", dropped_text(q)});
+  const json& up = s["upload"];
+  std::string upload = str(up, "endpoint");
+  if (!up.value("configured", false)) upload += "\nuploading is not available in this version";
+  rows.push_back({"Upload to:", upload});
+  const json& d = s["daemon"];
+  rows.push_back({"Daemon:", "pid " + std::to_string(d.value("pid", 0)) + ", started " +
+                                 relative_time(str(d, "startedAt"), now) + ", version " +
+                                 str(d, "version") + "\nsocket " + str(d, "socket")});
+  std::cout << aligned_rows(rows);
+  if (!enabled) {
+    if (blocker == "no_consent" || blocker == "disabled" || blocker == "policy_outdated") {
+      std::cout << "\nTo share anonymous usage data: dollhousectl telemetry enable\n";
+    } else if (blocker == "kill_switch") {
+      std::cout << "\nUnset " << str(s, "overriddenBy")
+                << " and restart the daemon to let your settings apply.\n";
+    }
+  } else {
+    std::cout << "\nSee what is collected: dollhousectl telemetry show\n"
+                 "Turn it off:           dollhousectl telemetry disable\n";
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+void add_status_command(CLI::App& parent, GlobalOptions& global, Action& run) {
+  auto* cmd = parent.add_subcommand("status", "Show whether telemetry is on, and why");
+  cmd->add_flag("--json", global.json, "Print the status object as JSON");
+  cmd->callback([&run] { run = print_status; });
+}
+
+}  // namespace dollhouse::ctl

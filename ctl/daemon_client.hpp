@@ -1,0 +1,60 @@
+// dollhousectl's connection to the daemon: resolves the socket like the daemon does, starts
+// the daemon when it is not running (unless told not to), sends one request and waits for its
+// reply.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "common/status.hpp"
+#include "ipc/unix_socket.hpp"
+
+namespace dollhouse::ctl {
+
+// Exit codes of dollhousectl.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailed = 1;
+inline constexpr int kExitUsage = 2;
+inline constexpr int kExitUnreachable = 3;
+
+struct GlobalOptions {
+  std::optional<std::string> home;
+  std::optional<std::string> socket;
+  bool no_start = false;
+  bool json = false;
+};
+
+class DaemonClient {
+ public:
+  explicit DaemonClient(GlobalOptions options) : options_(std::move(options)) {}
+
+  // Connects, starting the daemon if needed. Errors carry code "unreachable" with a hint.
+  Status connect();
+  // Sends {"v":1,"op":op,"id":n,...fields} and returns the reply object (ok or not).
+  Result<nlohmann::json> request(const std::string& op,
+                                 nlohmann::json fields = nlohmann::json::object(),
+                                 std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
+  const std::string& socket_path() const { return socket_path_; }
+  const std::string& data_root() const { return data_root_; }
+  const GlobalOptions& options() const { return options_; }
+
+ private:
+  Status resolve();
+  Status start_daemon();
+
+  GlobalOptions options_;
+  std::string data_root_;
+  std::string socket_path_;
+  ipc::LineConnection conn_;
+  std::int64_t next_id_ = 1;
+};
+
+// Prints a failed reply or connection error and returns the matching exit code.
+int report_failure(const Status& status);
+int report_error_reply(const nlohmann::json& reply);
+
+}  // namespace dollhouse::ctl

@@ -1,0 +1,46 @@
+// show: the local log, newest first, as the seed's TelemetryLog entries.
+#include "daemon/commands/command_table.hpp"
+#include "daemon/daemon.hpp"
+#include "daemon/settings.hpp"
+
+namespace dollhouse::daemon {
+
+using nlohmann::json;
+
+json log_entry(const StoredEvent& e) {
+  return {{"timestamp", format_iso8601(from_unix_millis(e.created_ms))},
+          {"eventType", e.event_type},
+          {"data", json::parse(e.body, nullptr, false)},
+          {"sentToServer", e.sent}};
+}
+
+void handle_show(Daemon& daemon, const std::shared_ptr<Session>& session,
+                 const ipc::Request& req) {
+  std::int64_t limit = kDefaultShowLimit;
+  std::optional<std::int64_t> since;
+  if (auto it = req.body.find("limit"); it != req.body.end() && !it->is_null()) {
+    if (!it->is_number_integer() || it->get<std::int64_t>() < 1) {
+      session->reply_error(req.id, ipc::errc::kInvalidRequest, "limit must be a positive integer");
+      return;
+    }
+    limit = std::min(it->get<std::int64_t>(), kMaxShowLimit);
+  }
+  if (auto it = req.body.find("since"); it != req.body.end() && !it->is_null()) {
+    SystemTime t;
+    if (!it->is_string() || !parse_iso8601(it->get<std::string>(), t)) {
+      session->reply_error(req.id, ipc::errc::kInvalidRequest,
+                           "since must be a UTC timestamp such as 2026-11-01T00:00:00Z");
+      return;
+    }
+    since = to_unix_millis(t);
+  }
+  daemon.query(session, req.id, [limit, since](StorageContext& ctx) -> Result<json> {
+    auto events = ctx.store.newest(limit, since);
+    if (!events) return events.status();
+    json entries = json::array();
+    for (const auto& e : *events) entries.push_back(log_entry(e));
+    return json{{"entries", entries}};
+  });
+}
+
+}  // namespace dollhouse::daemon

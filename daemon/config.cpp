@@ -1,0 +1,171 @@
+#include "daemon/config.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "daemon/settings.hpp"
+#include "privacy/privacy.hpp"
+
+namespace dollhouse::daemon {
+
+using nlohmann::json;
+
+bool TelemetryConfig::category_enabled(const std::string& category) const {
+  auto it = categories.find(category);
+  return it == categories.end() ? true : it->second;
+}
+bool TelemetryConfig::collect_crash_reports() const {
+  return category_enabled("crash") && category_enabled("error");
+}
+bool TelemetryConfig::collect_usage_stats() const { return category_enabled("usage"); }
+bool TelemetryConfig::collect_performance_metrics() const {
+  return category_enabled("performance");
+}
+
+TelemetryConfig default_config(SystemTime now) {
+  TelemetryConfig c;
+  c.created_at = format_iso8601(now);
+  c.max_data_retention_days = kDefaultRetentionDays;
+  for (const auto& name : privacy::all_categories()) c.categories[name] = true;
+  return c;
+}
+
+json to_json(const TelemetryConfig& c) {
+  json j = {{"installId", c.install_id.empty() ? json() : json(c.install_id)},
+            {"createdAt", c.created_at},
+            {"enabled", c.enabled},
+            {"consentGiven", c.consent_given},
+            {"consentTimestamp", c.consent_timestamp.empty() ? json() : json(c.consent_timestamp)},
+            {"policyVersion", c.policy_version.empty() ? json() : json(c.policy_version)},
+            {"collectCrashReports", c.collect_crash_reports()},
+            {"collectUsageStats", c.collect_usage_stats()},
+            {"collectPerformanceMetrics", c.collect_performance_metrics()},
+            {"maxDataRetention", c.max_data_retention_days},
+            {"categories", c.categories}};
+  if (!c.endpoint.empty()) j["endpoint"] = c.endpoint;
+  return j;
+}
+
+namespace {
+
+template <typename T>
+bool read_field(const json& j, const char* key, T& out, std::string& error) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return true;
+  try {
+    out = it->get<T>();
+    return true;
+  } catch (const json::exception&) {
+    error = std::string("field ") + key + " has the wrong type";
+    return false;
+  }
+}
+
+}  // namespace
+
+Result<TelemetryConfig> config_from_json(const json& j) {
+  if (!j.is_object()) return Status::error("corrupt", "telemetry.json is not a JSON object");
+  TelemetryConfig c = default_config(SystemTime{});
+  c.created_at.clear();
+  std::string error;
+  bool ok = read_field(j, "installId", c.install_id, error) &&
+            read_field(j, "createdAt", c.created_at, error) &&
+            read_field(j, "enabled", c.enabled, error) &&
+            read_field(j, "consentGiven", c.consent_given, error) &&
+            read_field(j, "consentTimestamp", c.consent_timestamp, error) &&
+            read_field(j, "policyVersion", c.policy_version, error) &&
+            read_field(j, "maxDataRetention", c.max_data_retention_days, error) &&
+            read_field(j, "endpoint", c.endpoint, error);
+  if (!ok) return Status::error("corrupt", error);
+  if (!c.install_id.empty() && !is_uuid(c.install_id)) {
+    return Status::error("corrupt", "installId is not a UUID");
+  }
+  if (c.max_data_retention_days < 1 || c.max_data_retention_days > kMaxRetentionDays) {
+    return Status::error("corrupt", "maxDataRetention must be between 1 and " +
+                                        std::to_string(kMaxRetentionDays) + " days");
+  }
+  // The seed's coarse switches, for files written by other tools; categories refine them.
+  bool crash = true, usage = true, perf = true;
+  if (!read_field(j, "collectCrashReports", crash, error) ||
+      !read_field(j, "collectUsageStats", usage, error) ||
+      !read_field(j, "collectPerformanceMetrics", perf, error)) {
+    return Status::error("corrupt", error);
+  }
+  c.categories["crash"] = crash;
+  c.categories["error"] = crash;
+  c.categories["usage"] = usage;
+  c.categories["performance"] = perf;
+  if (auto it = j.find("categories"); it != j.end() && !it->is_null()) {
+    if (!it->is_object()) return Status::error("corrupt", "categories must be an object");
+    for (const auto& name : privacy::all_categories()) {
+      auto v = it->find(name);
+      if (v == it->end()) continue;
+      if (!v->is_boolean()) return Status::error("corrupt", "categories." + name + " must be bool");
+      c.categories[name] = v->get<bool>();
+    }
+  }
+  return c;
+}
+
+LoadedConfig load_config(const std::string& path, SystemTime now) {
+  LoadedConfig out;
+  out.config = default_config(now);
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return out;
+  out.existed = true;
+  std::stringstream buf;
+  buf << in.rdbuf();
+  json j = json::parse(buf.str(), nullptr, false);
+  Result<TelemetryConfig> parsed =
+      j.is_discarded() ? Result<TelemetryConfig>(Status::error("corrupt", "not valid JSON"))
+                       : config_from_json(j);
+  if (parsed) {
+    out.config = std::move(parsed.value());
+    if (out.config.created_at.empty()) out.config.created_at = format_iso8601(now);
+    return out;
+  }
+  // Keep the damaged file for the user to inspect; start over with no consent.
+  std::string aside = path + ".corrupt-" + std::to_string(to_unix_millis(now));
+  if (std::rename(path.c_str(), aside.c_str()) == 0) out.moved_aside = aside;
+  return out;
+}
+
+Status save_config(const std::string& path, const TelemetryConfig& config) {
+  std::string tmp = path + ".tmp";
+  std::string text = to_json(config).dump(2) + "\n";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) {
+    return Status::error("io_error", "cannot write " + tmp + ": " + std::strerror(errno));
+  }
+  std::size_t done = 0;
+  while (done < text.size()) {
+    ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      int e = errno;
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      return Status::error("io_error", "cannot write " + tmp + ": " + std::strerror(e));
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+    ::unlink(tmp.c_str());
+    return Status::error("io_error", "cannot flush " + tmp + ": " + std::strerror(errno));
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    int e = errno;
+    ::unlink(tmp.c_str());
+    return Status::error("io_error", "cannot replace " + path + ": " + std::strerror(e));
+  }
+  return Status::ok();
+}
+
+}  // namespace dollhouse::daemon

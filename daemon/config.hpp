@@ -1,0 +1,55 @@
+// telemetry.json: the user's consent and preferences (the seed's TelemetryLocalConfig plus
+// per-category switches).
+//
+// Written atomically (temporary file, fsync, rename) with mode 0600. A file that cannot be
+// parsed is moved aside (telemetry.json.corrupt-<time>) and read as "no consent": a damaged
+// file never turns collection on. Plain functions; the daemon calls them from its I/O thread.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "common/clock.hpp"
+#include "common/status.hpp"
+
+namespace dollhouse::daemon {
+
+struct TelemetryConfig {
+  std::string install_id;  // empty until consent is first given
+  std::string created_at;
+  bool enabled = false;
+  bool consent_given = false;
+  std::string consent_timestamp;
+  std::string policy_version;
+  std::int64_t max_data_retention_days = 90;
+  // installation, update, crash, error, usage, performance.
+  std::map<std::string, bool> categories;
+  std::string endpoint;  // optional override of the ingestion URL
+
+  // The seed's three coarse switches, derived from the categories.
+  bool collect_crash_reports() const;
+  bool collect_usage_stats() const;
+  bool collect_performance_metrics() const;
+  bool category_enabled(const std::string& category) const;
+};
+
+// A config with every category on and no consent.
+TelemetryConfig default_config(SystemTime now);
+
+nlohmann::json to_json(const TelemetryConfig& config);
+// Lenient on missing fields (defaults), strict on types: a wrong type is a corrupt file.
+Result<TelemetryConfig> config_from_json(const nlohmann::json& j);
+
+struct LoadedConfig {
+  TelemetryConfig config;
+  bool existed = false;
+  std::string moved_aside;  // where a corrupt file went, when it was corrupt
+};
+
+LoadedConfig load_config(const std::string& path, SystemTime now);
+Status save_config(const std::string& path, const TelemetryConfig& config);
+
+}  // namespace dollhouse::daemon

@@ -1,0 +1,77 @@
+#include "daemon/consent.hpp"
+
+#include <charconv>
+
+#include "privacy/privacy.hpp"
+
+namespace dollhouse::daemon {
+
+int compare_policy_versions(std::string_view a, std::string_view b) {
+  auto next_part = [](std::string_view& s) -> long {
+    long value = 0;
+    auto dot = s.find('.');
+    std::string_view part = s.substr(0, dot);
+    std::from_chars(part.data(), part.data() + part.size(), value);
+    s = dot == std::string_view::npos ? std::string_view() : s.substr(dot + 1);
+    return value;
+  };
+  while (!a.empty() || !b.empty()) {
+    long x = next_part(a);
+    long y = next_part(b);
+    if (x != y) return x < y ? -1 : 1;
+  }
+  return 0;
+}
+
+std::string collection_blocker(const TelemetryConfig& config, const KillSwitch& kill_switch,
+                               std::string_view policy_version) {
+  if (kill_switch.off) return "kill_switch";
+  if (!config.consent_given) return "no_consent";
+  if (config.policy_version.empty() ||
+      compare_policy_versions(config.policy_version, policy_version) < 0) {
+    return "policy_outdated";
+  }
+  if (!config.enabled) return "disabled";
+  return {};
+}
+
+std::string drop_reason(const TelemetryConfig& config, const KillSwitch& kill_switch,
+                        std::string_view policy_version, const std::string& category) {
+  std::string blocker = collection_blocker(config, kill_switch, policy_version);
+  if (!blocker.empty()) return blocker;
+  if (category.empty() || !config.category_enabled(category)) return "category_off";
+  return {};
+}
+
+bool categories_for_level(std::string_view level, std::map<std::string, bool>& out) {
+  std::map<std::string, bool> result;
+  for (const auto& name : privacy::all_categories()) result[name] = false;
+  if (level == "all") {
+    for (auto& [name, on] : result) on = true;
+  } else if (level == "error") {
+    result["crash"] = true;
+    result["error"] = true;
+  } else if (level == "crash") {
+    result["crash"] = true;
+  } else if (level != "off") {
+    return false;
+  }
+  out = std::move(result);
+  return true;
+}
+
+std::string level_of(const std::map<std::string, bool>& categories) {
+  for (const char* level : {"all", "error", "crash", "off"}) {
+    std::map<std::string, bool> expected;
+    categories_for_level(level, expected);
+    bool same = true;
+    for (const auto& [name, on] : expected) {
+      auto it = categories.find(name);
+      if ((it == categories.end() ? true : it->second) != on) same = false;
+    }
+    if (same) return level;
+  }
+  return "custom";
+}
+
+}  // namespace dollhouse::daemon

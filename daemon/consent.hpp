@@ -1,0 +1,37 @@
+// Consent rules: may an event of a given category be stored now?
+//
+// Pure functions of the config, the environment kill switch and this daemon's policy version,
+// so every rule is unit-tested without a daemon. Order of precedence: a kill switch, then no
+// recorded consent, then consent for an older policy version, then the user's enabled switch,
+// then the category switch.
+#pragma once
+
+#include <map>
+#include <string>
+#include <string_view>
+
+#include "common/environment.hpp"
+#include "daemon/config.hpp"
+
+namespace dollhouse::daemon {
+
+// Why nothing is collected, or "" when collection is on. Values are the drop reasons counted
+// in status: "kill_switch", "no_consent", "policy_outdated", "disabled".
+std::string collection_blocker(const TelemetryConfig& config, const KillSwitch& kill_switch,
+                               std::string_view policy_version);
+
+// As above, plus "category_off" when the category's switch is off.
+std::string drop_reason(const TelemetryConfig& config, const KillSwitch& kill_switch,
+                        std::string_view policy_version, const std::string& category);
+
+// Compares dotted numeric versions ("1.0" < "1.10"); missing parts count as 0.
+int compare_policy_versions(std::string_view a, std::string_view b);
+
+// Collection levels (as in VS Code's telemetry.telemetryLevel) over the category switches:
+// all: every category; error: crash and error reports; crash: crash reports only;
+// off: nothing. Returns false for an unknown level name.
+bool categories_for_level(std::string_view level, std::map<std::string, bool>& out);
+// The level the switches amount to, or "custom" when they match none.
+std::string level_of(const std::map<std::string, bool>& categories);
+
+}  // namespace dollhouse::daemon

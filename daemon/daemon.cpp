@@ -1,0 +1,254 @@
+#include "daemon/daemon.hpp"
+
+#include <boost/asio/post.hpp>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include "daemon/commands/command_table.hpp"
+#include "daemon/consent.hpp"
+#include "daemon/settings.hpp"
+#include "daemon/usage_rollup.hpp"
+#include "ipc/unix_socket.hpp"
+
+namespace dollhouse::daemon {
+
+namespace asio = boost::asio;
+using nlohmann::json;
+
+Daemon::Daemon(asio::io_context& io, DaemonOptions options, TelemetryConfig config,
+               StorageWorker& storage, privacy::Scrubber scrubber)
+    : io_(io),
+      options_(std::move(options)),
+      config_(std::move(config)),
+      storage_(storage),
+      scrubber_(std::move(scrubber)),
+      config_path_(options_.data_root + "/telemetry.json"),
+      maintenance_timer_(io),
+      started_at_(format_iso8601(options_.clock->now())) {}
+
+void Daemon::start(Acceptor acceptor) {
+  acceptor_.emplace(std::move(acceptor));
+  do_accept();
+  run_maintenance();
+  schedule_maintenance();
+}
+
+void Daemon::shutdown() {
+  stopping_ = true;
+  boost::system::error_code ignored;
+  if (acceptor_) acceptor_->close(ignored);
+  maintenance_timer_.cancel();
+  auto sessions = sessions_;
+  for (auto& [id, weak] : sessions) {
+    if (auto s = weak.lock()) s->close();
+  }
+  sessions_.clear();
+}
+
+void Daemon::do_accept() {
+  if (stopping_) return;
+  acceptor_->async_accept([this](const boost::system::error_code& ec, Session::Socket socket) {
+    if (ec) {
+      if (ec != asio::error::operation_aborted && !stopping_) {
+        spdlog::warn("accept failed: {}", ec.message());
+        do_accept();
+      }
+      return;
+    }
+    auto uid = ipc::peer_uid(socket.native_handle());
+    if (!uid || *uid != ::geteuid()) {
+      // Another user's process: close without a word and note it.
+      count("connections.rejected_peer");
+      spdlog::warn("closed a connection from another user (uid {})", uid ? int(*uid) : -1);
+      boost::system::error_code ignored;
+      socket.close(ignored);
+    } else if (sessions_.size() >= kMaxConnections) {
+      count("connections.rejected_limit");
+      spdlog::warn("connection limit of {} reached; refusing a client", kMaxConnections);
+      std::string line = ipc::error_reply(
+          nullptr, ipc::errc::kOverloaded,
+          "too many connections to the telemetry daemon; try again later");
+      boost::system::error_code ignored;
+      socket.non_blocking(true, ignored);
+      socket.write_some(asio::buffer(line), ignored);
+      socket.close(ignored);
+    } else {
+      ++connections_total_;
+      auto session = std::make_shared<Session>(*this, std::move(socket), next_session_id_++);
+      sessions_[session->id()] = session;
+      session->start();
+    }
+    do_accept();
+  });
+}
+
+void Daemon::handle_frame(const std::shared_ptr<Session>& session, const ipc::Frame& frame) {
+  ipc::ParseResult parsed = ipc::parse_request(frame);
+  if (!parsed.request) {
+    count("protocol." + parsed.error.code);
+    session->reply_error(parsed.error.id, parsed.error.code, parsed.error.message, false);
+    return;
+  }
+  const ipc::Request& req = *parsed.request;
+  CommandHandler handler = find_command(req.op);
+  if (handler == nullptr) {
+    count(std::string("protocol.") + ipc::errc::kUnknownOp);
+    session->reply_error(req.id, ipc::errc::kUnknownOp,
+                         "unknown op \"" + req.op.substr(0, 32) +
+                             "\"; this daemon knows hello, track, usage, sync, status, consent, "
+                             "show, delete, export, flush",
+                         false);
+    return;
+  }
+  try {
+    handler(*this, session, req);
+  } catch (const std::exception& e) {
+    count(std::string("protocol.") + ipc::errc::kInternal);
+    spdlog::error("op {} failed: {}", req.op, e.what());
+    session->reply_error(req.id, ipc::errc::kInternal, "internal error in the daemon", false);
+  }
+}
+
+Status Daemon::replace_config(TelemetryConfig config) {
+  if (Status st = save_config(config_path_, config); !st) return st;
+  config_ = std::move(config);
+  return Status::ok();
+}
+
+std::string Daemon::drop_reason_for(const std::string& category) const {
+  return drop_reason(config_, options_.kill_switch, kPolicyVersion, category);
+}
+
+json Daemon::consent_summary() const {
+  std::string blocker = collection_blocker(config_, options_.kill_switch, kPolicyVersion);
+  return {{"enabled", blocker.empty()},
+          {"given", config_.consent_given},
+          {"blockedBy", blocker.empty() ? json() : json(blocker)},
+          {"overriddenBy", options_.kill_switch.off ? json(options_.kill_switch.overridden_by)
+                                                    : json()},
+          {"policyVersion", kPolicyVersion},
+          {"categories", config_.categories}};
+}
+
+json Daemon::stamp(json body, const AppInfo& app) const {
+  json platform = {{"os", options_.platform.os},
+                   {"osVersion", options_.platform.os_version},
+                   {"arch", options_.platform.arch},
+                   {"mcpClient", app.mcp_client.empty() ? "unknown" : app.mcp_client}};
+  if (!app.node_version.empty()) platform["nodeVersion"] = app.node_version;
+  body["timestamp"] = format_iso8601(now());
+  body["installId"] = config_.install_id;
+  body["version"] = app.app_version;
+  body["platform"] = std::move(platform);
+  return body;
+}
+
+void Daemon::count(std::string name, std::int64_t n) {
+  storage_.post([name = std::move(name), n](StorageContext& ctx) { ctx.count(name, n); });
+}
+
+json Daemon::status_base() const {
+  const KillSwitch& ks = options_.kill_switch;
+  std::string blocker = collection_blocker(config_, ks, kPolicyVersion);
+  json consent = {
+      {"given", config_.consent_given},
+      {"timestamp", config_.consent_timestamp.empty() ? json() : json(config_.consent_timestamp)},
+      {"policyVersion", config_.policy_version.empty() ? json() : json(config_.policy_version)},
+      {"currentPolicyVersion", kPolicyVersion},
+      {"valid", config_.consent_given && blocker != "policy_outdated" && blocker != "no_consent"}};
+  return {{"enabled", blocker.empty()},
+          {"blockedBy", blocker.empty() ? json() : json(blocker)},
+          {"overriddenBy", ks.off ? json(ks.overridden_by) : json()},
+          {"overrideDetail", ks.off ? json(ks.detail) : json()},
+          {"userEnabled", config_.enabled},
+          {"consent", consent},
+          {"categories", config_.categories},
+          {"level", level_of(config_.categories)},
+          {"installId", config_.install_id.empty() ? json() : json(config_.install_id)},
+          {"retentionDays", config_.max_data_retention_days},
+          {"upload",
+           {{"endpoint", options_.endpoint},
+            {"configured", false},
+            {"lastSuccess", nullptr},
+            {"lastError", nullptr},
+            {"nextAttempt", nullptr},
+            {"consecutiveFailures", 0}}},
+          {"daemon",
+           {{"version", DOLLHOUSE_VERSION},
+            {"pid", static_cast<int>(::getpid())},
+            {"startedAt", started_at_},
+            {"dataRoot", options_.data_root},
+            {"socket", options_.socket_path},
+            {"connections", sessions_.size()},
+            {"connectionsTotal", connections_total_}}}};
+}
+
+void Daemon::query(const std::shared_ptr<Session>& session, const json& id, Query q) {
+  session->begin_storage_request();
+  storage_.post([this, session, id, q = std::move(q)](StorageContext& ctx) {
+    auto result = std::make_shared<Result<json>>(q(ctx));
+    ctx.on_commit.push_back([this, session, id, result](const Status& commit) {
+      asio::post(io_, [session, id, result, commit] {
+        session->end_storage_request();
+        if (!commit) {
+          session->reply_error(id, "storage_error",
+                               "the daemon could not write its database: " + commit.message());
+        } else if (!*result) {
+          session->reply_error(id, result->status().code(), result->status().message());
+        } else {
+          session->reply_ok(id, std::move(result->value()));
+        }
+      });
+    });
+  });
+}
+
+void Daemon::schedule_maintenance() {
+  maintenance_timer_.expires_after(kMaintenanceInterval);
+  maintenance_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec || stopping_) return;
+    run_maintenance();
+    schedule_maintenance();
+  });
+}
+
+void Daemon::run_maintenance() {
+  SystemTime t = now();
+  std::int64_t cutoff =
+      to_unix_millis(t) - config_.max_data_retention_days * std::int64_t{24 * 3600 * 1000};
+  WeekPosition current = local_week_position(t);
+  bool usage_allowed = drop_reason_for("usage").empty();
+  bool performance_allowed = drop_reason_for("performance").empty();
+  AppInfo stamp_template;  // copied into the task: the storage thread must not read config_
+  json base = stamp(json::object(), stamp_template);
+  storage_.post([=](StorageContext& ctx) {
+    if (auto evicted = ctx.store.evict_older_than(cutoff); evicted && evicted->removed > 0) {
+      ctx.count("dropped.evicted_retention", evicted->removed_unsent);
+      ctx.count("pruned.retention", evicted->removed - evicted->removed_unsent);
+      spdlog::info("retention: removed {} events older than the retention period",
+                   evicted->removed);
+    }
+    auto weeks = ctx.store.usage_weeks();
+    if (!weeks) return;
+    for (const auto& [key, text] : *weeks) {
+      std::string week_start = key.substr(0, key.find('|'));
+      if (week_start >= current.week_start) continue;  // still running
+      json data = json::parse(text, nullptr, false);
+      if (usage_allowed && data.is_object()) {
+        json event = weekly_summary(week_start, usage_week_from_json(data), performance_allowed);
+        for (auto& [k, v] : base.items()) event[k] = v;
+        event["version"] = data.value("appVersion", "");
+        if (data.contains("nodeVersion")) event["platform"]["nodeVersion"] = data["nodeVersion"];
+        event["platform"]["mcpClient"] = data.value("mcpClient", "unknown");
+        if (ctx.store.append(to_unix_millis(ctx.now), "weekly_summary", event.dump())) {
+          ctx.appended = true;
+        }
+      } else {
+        ctx.count(usage_allowed ? "dropped.invalid_event" : "dropped.category_off");
+      }
+      (void)ctx.store.delete_usage_week(key);
+    }
+  });
+}
+
+}  // namespace dollhouse::daemon

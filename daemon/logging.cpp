@@ -1,0 +1,35 @@
+#include "daemon/logging.hpp"
+
+#include <spdlog/sinks/rotating_file_sink.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "daemon/settings.hpp"
+#include "ipc/unix_socket.hpp"
+
+namespace dollhouse::daemon {
+
+Status setup_logging(const std::string& logs_dir, const std::string& level) {
+  auto parsed = spdlog::level::from_str(level);
+  if (parsed == spdlog::level::off && level != "off") {
+    return Status::error("usage", "unknown log level \"" + level +
+                                      "\": use trace, debug, info, warn, error or off");
+  }
+  if (Status st = ipc::prepare_private_directory(logs_dir); !st) return st;
+  try {
+    auto console = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
+    auto file = std::make_shared<spdlog::sinks::rotating_file_sink_mt>(
+        logs_dir + "/telemetryd.log", kLogFileBytes, kLogFiles);
+    auto logger = std::make_shared<spdlog::logger>(
+        "telemetryd", spdlog::sinks_init_list{console, file});
+    logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v");
+    logger->set_level(parsed);
+    logger->flush_on(spdlog::level::info);
+    spdlog::set_default_logger(logger);
+  } catch (const spdlog::spdlog_ex& e) {
+    return Status::error("io_error", std::string("cannot open the log file: ") + e.what());
+  }
+  return Status::ok();
+}
+
+}  // namespace dollhouse::daemon

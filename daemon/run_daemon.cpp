@@ -1,0 +1,143 @@
+#include "daemon/run_daemon.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <CLI/CLI.hpp>
+#include <csignal>
+#include <iostream>
+#include <optional>
+#include <spdlog/spdlog.h>
+
+#include "common/environment.hpp"
+#include "daemon/daemon.hpp"
+#include "daemon/instance_lock.hpp"
+#include "daemon/logging.hpp"
+#include "daemon/settings.hpp"
+#include "daemon/storage/sqlite_event_store.hpp"
+#include "ipc/unix_socket.hpp"
+
+namespace dollhouse::daemon {
+
+namespace asio = boost::asio;
+
+namespace {
+
+constexpr const char* kDefaultEndpoint = "https://telemetry.dollhousemcp.com/api/v1/telemetry";
+
+int fail(const std::string& message) {
+  std::cerr << "dollhouse-telemetryd: " << message << "\n";
+  if (spdlog::default_logger()) spdlog::error("{}", message);
+  return 1;
+}
+
+}  // namespace
+
+int RunDaemon(int argc, char** argv) {
+  CLI::App cli{"dollhouse-telemetryd: the per-user Dollhouse Telemetry daemon. Receives events "
+               "from apps over a local socket, applies the user's consent, removes personal "
+               "data and keeps them in a local queue. Runs in the foreground."};
+  std::optional<std::string> home_flag, socket_flag, endpoint_flag;
+  std::string log_level = "info";
+  cli.add_option("--home", home_flag, "Data root (default: $DOLLHOUSE_HOME or ~/.dollhouse)");
+  cli.add_option("--socket", socket_flag,
+                 "Socket path (default: $DOLLHOUSE_TELEMETRY_SOCKET, "
+                 "$XDG_RUNTIME_DIR/dollhouse/telemetry.sock, or <root>/run/telemetry.sock)");
+  cli.add_option("--endpoint", endpoint_flag, "Ingestion URL events are uploaded to");
+  cli.add_option("--log-level", log_level, "trace, debug, info, warn, error or off")
+      ->capture_default_str();
+  cli.set_version_flag("--version", DOLLHOUSE_VERSION);
+  try {
+    cli.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return cli.exit(e) == 0 ? 0 : 2;
+  }
+
+  ::umask(077);
+  std::signal(SIGPIPE, SIG_IGN);
+  EnvLookup env = process_env();
+  auto root = resolve_data_root(home_flag, env);
+  if (!root) return fail(root.status().message());
+  const std::string data_root = *root;
+  if (Status st = ipc::prepare_private_directory(data_root); !st) return fail(st.message());
+  if (Status st = setup_logging(data_root + "/logs", log_level); !st) {
+    std::cerr << "dollhouse-telemetryd: " << st.message() << "\n";
+    return st.code() == "usage" ? 2 : 1;
+  }
+  auto lock = InstanceLock::acquire(data_root + "/telemetryd.lock");
+  if (!lock) return fail(lock.status().message());
+
+  const Clock& clock = SystemClock::instance();
+  SystemRandom random;
+  LoadedConfig loaded = load_config(data_root + "/telemetry.json", clock.now());
+  if (!loaded.moved_aside.empty()) {
+    spdlog::warn("telemetry.json was damaged; kept it as {} and started with no consent",
+                 loaded.moved_aside);
+  }
+  auto opened = SqliteEventStore::open(data_root + "/telemetry.db", to_unix_millis(clock.now()));
+  if (!opened) return fail(opened.status().message());
+  if (!opened->recovered_from.empty()) {
+    spdlog::warn("telemetry.db was damaged; kept it as {} and started a new one",
+                 opened->recovered_from);
+  }
+
+  DaemonOptions options;
+  options.data_root = data_root;
+  options.socket_path = resolve_socket_path(socket_flag, env, data_root);
+  options.kill_switch = evaluate_kill_switches(env);
+  options.platform = detect_platform();
+  options.clock = &clock;
+  options.random = &random;
+  if (endpoint_flag) {
+    options.endpoint = *endpoint_flag;
+  } else if (auto e = env("DOLLHOUSE_TELEMETRY_ENDPOINT"); e && !e->empty()) {
+    options.endpoint = *e;
+  } else if (!loaded.config.endpoint.empty()) {
+    options.endpoint = loaded.config.endpoint;
+  } else {
+    options.endpoint = kDefaultEndpoint;
+  }
+
+  StorageWorker storage(std::move(opened->store), clock,
+                        {kMaxStoredEvents, kMaxStoredBytes, kMaxEventsPerCommit});
+  if (Status st = storage.start(); !st) return fail(st.message());
+
+  auto listen_fd = ipc::listen_unix(options.socket_path, 128);
+  if (!listen_fd) {
+    storage.stop();
+    return fail(listen_fd.status().message());
+  }
+  asio::io_context io(1);
+  Daemon::Acceptor acceptor(io);
+  acceptor.assign(asio::local::stream_protocol(), *listen_fd);
+
+  const std::string socket_path = options.socket_path;
+  if (options.kill_switch.off) {
+    spdlog::info("collection is off: {}", options.kill_switch.detail);
+  }
+  Daemon daemon(io, std::move(options), std::move(loaded.config), storage,
+                privacy::Scrubber(privacy::MachineIdentity::current()));
+  daemon.start(std::move(acceptor));
+
+  asio::signal_set signals(io, SIGTERM, SIGINT);
+  signals.async_wait([&](const boost::system::error_code& ec, int signo) {
+    if (ec) return;
+    spdlog::info("received signal {}; finishing", signo);
+    daemon.shutdown();
+    io.stop();
+  });
+  spdlog::info("dollhouse-telemetryd {} listening on {} (pid {})", DOLLHOUSE_VERSION, socket_path,
+               ::getpid());
+  io.run();
+
+  // Everything accepted was handed to the storage thread; stop() commits it.
+  storage.stop();
+  ::unlink(socket_path.c_str());
+  spdlog::info("stopped; all accepted events are committed");
+  spdlog::default_logger()->flush();
+  return 0;
+}
+
+}  // namespace dollhouse::daemon

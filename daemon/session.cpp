@@ -1,0 +1,130 @@
+#include "daemon/session.hpp"
+
+#include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
+#include <spdlog/spdlog.h>
+
+#include "daemon/daemon.hpp"
+#include "ipc/protocol.hpp"
+
+namespace dollhouse::daemon {
+
+namespace asio = boost::asio;
+
+Session::Session(Daemon& daemon, Socket socket, std::uint64_t id)
+    : daemon_(daemon),
+      socket_(std::move(socket)),
+      id_(id),
+      framer_(ipc::kMaxLineBytes),
+      retry_timer_(socket_.get_executor()) {}
+
+void Session::start() { do_read(); }
+
+void Session::close() {
+  if (closed_) return;
+  closed_ = true;
+  boost::system::error_code ignored;
+  retry_timer_.cancel();
+  socket_.shutdown(Socket::shutdown_both, ignored);
+  socket_.close(ignored);
+  daemon_.forget_session(id_);
+}
+
+void Session::do_read() {
+  if (closed_ || reading_) return;
+  reading_ = true;
+  socket_.async_read_some(asio::buffer(read_buf_),
+                          [self = shared_from_this()](const boost::system::error_code& ec,
+                                                      std::size_t n) { self->on_read(ec, n); });
+}
+
+void Session::on_read(const boost::system::error_code& ec, std::size_t n) {
+  reading_ = false;
+  if (closed_) return;
+  if (ec) {
+    // End of stream or a reset: everything received was already handled.
+    close();
+    return;
+  }
+  framer_.feed(std::string_view(read_buf_.data(), n));
+  process();
+}
+
+bool Session::must_wait() const {
+  return write_queue_bytes_ > kMaxPendingReplyBytes || in_flight_ >= kMaxInFlightPerConnection ||
+         daemon_.storage_backlog() >= kMaxStorageBacklog;
+}
+
+void Session::process() {
+  while (!closed_) {
+    if (must_wait()) {
+      // Resumed by on_write / end_storage_request, or by this timer when storage is behind.
+      if (!retry_armed_ && daemon_.storage_backlog() >= kMaxStorageBacklog) {
+        retry_armed_ = true;
+        retry_timer_.expires_after(kBackpressureRetry);
+        retry_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+          self->retry_armed_ = false;
+          if (!ec) self->process();
+        });
+      }
+      return;
+    }
+    auto frame = framer_.next();
+    if (!frame) break;
+    daemon_.handle_frame(shared_from_this(), *frame);
+  }
+  do_read();
+}
+
+void Session::send(std::string line) {
+  if (closed_) return;
+  write_queue_bytes_ += line.size();
+  write_queue_.push_back(std::move(line));
+  do_write();
+}
+
+void Session::reply_ok(const nlohmann::json& id, nlohmann::json fields, bool always) {
+  if (id.is_null() && !always) return;
+  send(ipc::ok_reply(id, std::move(fields)));
+}
+
+void Session::reply_error(const nlohmann::json& id, std::string_view code,
+                          std::string_view message, bool always, nlohmann::json extra) {
+  if (id.is_null() && !always) return;
+  if (extra.is_object()) {
+    nlohmann::json reply = {{"id", id}, {"ok", false}, {"error", extra}};
+    reply["error"]["code"] = std::string(code);
+    reply["error"]["message"] = std::string(message);
+    send(reply.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+    return;
+  }
+  send(ipc::error_reply(id, code, message));
+}
+
+void Session::end_storage_request() {
+  if (in_flight_ > 0) --in_flight_;
+  if (!reading_) process();
+}
+
+void Session::do_write() {
+  if (writing_ || write_queue_.empty() || closed_) return;
+  writing_ = true;
+  asio::async_write(socket_, asio::buffer(write_queue_.front()),
+                    [self = shared_from_this()](const boost::system::error_code& ec,
+                                                std::size_t n) { self->on_write(ec, n); });
+}
+
+void Session::on_write(const boost::system::error_code& ec, std::size_t) {
+  writing_ = false;
+  if (closed_) return;
+  if (ec) {
+    close();
+    return;
+  }
+  write_queue_bytes_ -= write_queue_.front().size();
+  write_queue_.pop_front();
+  do_write();
+  if (!reading_) process();
+}
+
+}  // namespace dollhouse::daemon

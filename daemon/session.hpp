@@ -1,0 +1,88 @@
+// One app connection: reads NDJSON requests, dispatches them, writes replies in order of
+// completion.
+//
+// Runs entirely on the daemon's I/O thread (a single-threaded io_context, so no strand is
+// needed). Memory per connection is bounded: one read chunk, one partial line (the framer's
+// limit), and at most kMaxPendingReplyBytes of replies. When a client stops reading its
+// replies, has too many requests waiting for storage, or the storage thread is behind, the
+// session stops reading from that client until the condition clears (backpressure), so one
+// slow client never stalls the others or grows the daemon.
+#pragma once
+
+#include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <array>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "daemon/settings.hpp"
+#include "ipc/framing.hpp"
+
+namespace dollhouse::daemon {
+
+class Daemon;
+
+// What the app said about itself in `hello`.
+struct AppInfo {
+  bool known = false;
+  std::string app;
+  std::string app_version;
+  std::string node_version;  // major.minor or empty
+  std::string mcp_client;    // normalised enum value
+};
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  using Socket = boost::asio::local::stream_protocol::socket;
+
+  Session(Daemon& daemon, Socket socket, std::uint64_t id);
+  void start();
+  void close();
+
+  // Queues one reply line (with its newline) for writing.
+  void send(std::string line);
+  // Replies to a request: nothing when the request had no id and `always` is false.
+  void reply_ok(const nlohmann::json& id, nlohmann::json fields, bool always = true);
+  void reply_error(const nlohmann::json& id, std::string_view code, std::string_view message,
+                   bool always = true, nlohmann::json extra = nullptr);
+
+  // A request went to the storage thread / came back from it.
+  void begin_storage_request() { ++in_flight_; }
+  void end_storage_request();
+
+  std::uint64_t id() const { return id_; }
+  AppInfo app;
+  // Cumulative for this connection, reported by `sync`.
+  std::int64_t accepted = 0;
+  std::int64_t dropped = 0;
+
+ private:
+  void do_read();
+  void on_read(const boost::system::error_code& ec, std::size_t n);
+  // Handles buffered frames until none is left or backpressure applies; then reads again.
+  void process();
+  bool must_wait() const;
+  void do_write();
+  void on_write(const boost::system::error_code& ec, std::size_t n);
+
+  Daemon& daemon_;
+  Socket socket_;
+  std::uint64_t id_;
+  ipc::LineFramer framer_;
+  std::array<char, kReadChunkBytes> read_buf_{};
+  bool reading_ = false;
+  bool closed_ = false;
+  std::deque<std::string> write_queue_;
+  std::size_t write_queue_bytes_ = 0;
+  bool writing_ = false;
+  std::size_t in_flight_ = 0;
+  boost::asio::steady_timer retry_timer_;
+  bool retry_armed_ = false;
+};
+
+}  // namespace dollhouse::daemon

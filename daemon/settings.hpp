@@ -1,0 +1,47 @@
+// Every limit and default of the daemon, in one place, under the names the docs use
+// (docs/daemon.md lists them). Changing a value here changes the documented behaviour.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+
+namespace dollhouse::daemon {
+
+// The privacy policy version this daemon collects under. Consent recorded for an older
+// version is void until given again.
+inline constexpr const char* kPolicyVersion = "1.0";
+
+// Local queue and log (telemetry.db).
+inline constexpr std::int64_t kDefaultRetentionDays = 90;      // maxDataRetention default
+inline constexpr std::int64_t kMaxRetentionDays = 3650;
+inline constexpr std::int64_t kMaxStoredEvents = 50'000;       // oldest evicted first
+inline constexpr std::int64_t kMaxStoredBytes = 20 * 1024 * 1024;
+inline constexpr std::size_t kMaxEventsPerCommit = 1024;       // group commit batch bound
+inline constexpr auto kMaintenanceInterval = std::chrono::minutes(60);  // retention + rollup
+
+// Connections.
+inline constexpr std::size_t kMaxConnections = 256;
+inline constexpr std::size_t kReadChunkBytes = 16 * 1024;
+// Replies waiting for a client that does not read; beyond it the daemon stops reading from
+// that client until it catches up.
+inline constexpr std::size_t kMaxPendingReplyBytes = 1024 * 1024;
+// Requests of one connection waiting for the storage thread.
+inline constexpr std::size_t kMaxInFlightPerConnection = 64;
+// Tasks waiting for the storage thread across all connections; beyond it the daemon pauses
+// reading from clients (backpressure instead of unbounded memory).
+inline constexpr std::size_t kMaxStorageBacklog = 10'000;
+inline constexpr auto kBackpressureRetry = std::chrono::milliseconds(5);
+
+// Requests.
+inline constexpr std::size_t kMaxAppNameLength = 64;
+inline constexpr std::int64_t kMaxUsageIncrement = 1'000'000;
+inline constexpr double kMaxTimingMs = 24.0 * 3600 * 1000;
+inline constexpr std::int64_t kDefaultShowLimit = 50;
+inline constexpr std::int64_t kMaxShowLimit = 10'000;
+
+// Logs: <root>/logs/telemetryd.log, rotated by size.
+inline constexpr std::size_t kLogFileBytes = 1024 * 1024;
+inline constexpr std::size_t kLogFiles = 3;
+
+}  // namespace dollhouse::daemon

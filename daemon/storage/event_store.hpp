@@ -1,0 +1,74 @@
+// The local queue and log: every event the user consented to, until sent and past retention.
+//
+// EventStore is the storage contract the daemon relies on; SqliteEventStore keeps it in
+// <root>/telemetry.db. Calls return a Status the caller must check. An EventStore is used by one
+// thread at a time (the daemon's storage thread); it is not internally synchronised.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status.hpp"
+
+namespace dollhouse::daemon {
+
+struct StoredEvent {
+  std::int64_t id = 0;
+  std::int64_t created_ms = 0;  // Unix milliseconds, when the daemon accepted it
+  std::string event_type;
+  std::string body;  // the stamped event as compact JSON
+  bool sent = false;
+};
+
+struct QueueStats {
+  std::int64_t pending = 0;  // not yet sent
+  std::int64_t sent = 0;
+  std::int64_t bytes = 0;    // sum of body sizes
+};
+
+struct Eviction {
+  std::int64_t removed = 0;
+  std::int64_t removed_unsent = 0;
+};
+
+class EventStore {
+ public:
+  virtual ~EventStore() = default;
+
+  // One transaction around many calls (group commit).
+  virtual Status begin() = 0;
+  virtual Status commit() = 0;
+  virtual void rollback() = 0;
+
+  virtual Status append(std::int64_t created_ms, const std::string& event_type,
+                        const std::string& body) = 0;
+  // Newest first; since_ms filters on created_ms >= since_ms.
+  virtual Result<std::vector<StoredEvent>> newest(std::int64_t limit,
+                                                  std::optional<std::int64_t> since_ms) = 0;
+  // Oldest first, everything.
+  virtual Result<std::vector<StoredEvent>> all() = 0;
+  virtual Result<QueueStats> stats() = 0;
+
+  virtual Result<std::int64_t> delete_all() = 0;
+  // Unsent events, all or of one event type.
+  virtual Result<std::int64_t> delete_unsent(const std::optional<std::string>& event_type) = 0;
+  // Removes events accepted before cutoff_ms.
+  virtual Result<Eviction> evict_older_than(std::int64_t cutoff_ms) = 0;
+  // Removes the oldest events until at most max_events and max_bytes remain.
+  virtual Result<Eviction> evict_to_fit(std::int64_t max_events, std::int64_t max_bytes) = 0;
+
+  // Named counters (drop reasons and the like), kept across restarts.
+  virtual Result<std::map<std::string, std::int64_t>> load_counters() = 0;
+  virtual Status save_counters(const std::map<std::string, std::int64_t>& counters) = 0;
+
+  // Usage rollups not yet closed, by week start ("2026-11-23") -> JSON text.
+  virtual Result<std::map<std::string, std::string>> usage_weeks() = 0;
+  virtual Status put_usage_week(const std::string& week_start, const std::string& data) = 0;
+  virtual Status delete_usage_week(const std::string& week_start) = 0;
+  virtual Status delete_all_usage() = 0;
+};
+
+}  // namespace dollhouse::daemon

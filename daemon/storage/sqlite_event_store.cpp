@@ -1,0 +1,398 @@
+#include "daemon/storage/sqlite_event_store.hpp"
+
+#include <sqlite3.h>
+
+#include <cstdio>
+#include <iterator>
+#include <utility>
+
+namespace dollhouse::daemon {
+namespace {
+
+// Migrations, applied in order; index i brings the schema from version i to i + 1.
+constexpr const char* kMigrations[] = {
+    R"sql(
+CREATE TABLE events (
+  id          INTEGER PRIMARY KEY AUTOINCREMENT,
+  created_ms  INTEGER NOT NULL,
+  event_type  TEXT    NOT NULL,
+  body        TEXT    NOT NULL,
+  bytes       INTEGER NOT NULL,
+  sent        INTEGER NOT NULL DEFAULT 0,
+  batch_id    TEXT
+);
+CREATE INDEX events_by_created ON events (created_ms);
+CREATE INDEX events_unsent ON events (sent, id);
+CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE usage_weeks (week_start TEXT PRIMARY KEY, data TEXT NOT NULL) WITHOUT ROWID;
+)sql",
+};
+static_assert(std::size(kMigrations) == SqliteEventStore::kSchemaVersion);
+
+}  // namespace
+
+// A cached prepared statement. Every use goes through run(), which resets it afterwards.
+class SqliteEventStore::Statement {
+ public:
+  Statement(sqlite3* db, const char* sql) {
+    sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt_, nullptr);
+  }
+  ~Statement() { sqlite3_finalize(stmt_); }
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+
+  bool valid() const { return stmt_ != nullptr; }
+  void bind(int i, std::int64_t v) { sqlite3_bind_int64(stmt_, i, v); }
+  void bind(int i, const std::string& v) {
+    sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+  }
+  int step() { return sqlite3_step(stmt_); }
+  void reset() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
+  std::int64_t int_col(int i) { return sqlite3_column_int64(stmt_, i); }
+  std::string text_col(int i) {
+    const auto* p = sqlite3_column_text(stmt_, i);
+    return p ? std::string(reinterpret_cast<const char*>(p),
+                           static_cast<std::size_t>(sqlite3_column_bytes(stmt_, i)))
+             : std::string();
+  }
+
+ private:
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+namespace {
+
+// Resets a statement when the scope ends, whichever way it ends.
+template <typename S>
+class ResetOnExit {
+ public:
+  explicit ResetOnExit(S& s) : s_(s) {}
+  ~ResetOnExit() { s_.reset(); }
+  ResetOnExit(const ResetOnExit&) = delete;
+  ResetOnExit& operator=(const ResetOnExit&) = delete;
+
+ private:
+  S& s_;
+};
+
+bool move_aside(const std::string& path, const std::string& aside) {
+  bool ok = std::rename(path.c_str(), aside.c_str()) == 0;
+  for (const char* suffix : {"-wal", "-shm"}) {
+    std::string from = path + suffix;
+    std::string to = aside + suffix;
+    std::rename(from.c_str(), to.c_str());
+  }
+  return ok;
+}
+
+// Opens and checks a database file; nullptr with `corrupt` set when its content is unusable.
+sqlite3* open_checked(const std::string& path, bool& corrupt, std::string& error) {
+  corrupt = false;
+  sqlite3* db = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &db,
+                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOFOLLOW |
+                               SQLITE_OPEN_FULLMUTEX,
+                           nullptr);
+  if (rc != SQLITE_OK) {
+    error = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+    sqlite3_close(db);
+    return nullptr;
+  }
+  sqlite3_busy_timeout(db, 5000);
+  char* msg = nullptr;
+  rc = sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", nullptr, nullptr,
+                    &msg);
+  std::string check;
+  if (rc == SQLITE_OK) {
+    rc = sqlite3_exec(
+        db, "PRAGMA quick_check;",
+        [](void* out, int, char** values, char**) {
+          if (values[0] != nullptr && static_cast<std::string*>(out)->empty()) {
+            *static_cast<std::string*>(out) = values[0];
+          }
+          return 0;
+        },
+        &check, &msg);
+  }
+  if (rc == SQLITE_NOTADB || rc == SQLITE_CORRUPT || (rc == SQLITE_OK && check != "ok")) {
+    corrupt = true;
+  }
+  if (rc != SQLITE_OK || corrupt) {
+    error = msg ? msg : (check.empty() ? sqlite3_errstr(rc) : check);
+    sqlite3_free(msg);
+    sqlite3_close(db);
+    if (!corrupt && (rc == SQLITE_NOTADB || rc == SQLITE_CORRUPT)) corrupt = true;
+    return nullptr;
+  }
+  return db;
+}
+
+}  // namespace
+
+Result<SqliteEventStore::Opened> SqliteEventStore::open(const std::string& path,
+                                                        std::int64_t now_ms) {
+  Opened opened;
+  bool corrupt = false;
+  std::string error;
+  sqlite3* db = open_checked(path, corrupt, error);
+  if (db == nullptr && corrupt) {
+    std::string aside = path + ".corrupt-" + std::to_string(now_ms);
+    if (!move_aside(path, aside)) {
+      return Status::error("io_error", "database " + path + " is damaged and cannot be moved "
+                                           "aside; remove it by hand");
+    }
+    opened.recovered_from = aside;
+    db = open_checked(path, corrupt, error);
+  }
+  if (db == nullptr) {
+    return Status::error("io_error", "cannot open database " + path + ": " + error);
+  }
+  std::unique_ptr<SqliteEventStore> store(new SqliteEventStore(db));
+  // Migrate forward.
+  int version = 0;
+  {
+    Statement& s = store->prepared("PRAGMA user_version");
+    ResetOnExit reset(s);
+    if (s.step() == SQLITE_ROW) version = static_cast<int>(s.int_col(0));
+  }
+  if (version > kSchemaVersion) {
+    return Status::error("unsupported_schema",
+                         "database " + path + " was written by a newer version (schema " +
+                             std::to_string(version) + "); upgrade dollhouse-telemetryd");
+  }
+  for (int v = version; v < kSchemaVersion; ++v) {
+    if (Status st = store->exec("BEGIN IMMEDIATE"); !st) return st;
+    Status st = store->exec(kMigrations[v]);
+    std::string set_version = "PRAGMA user_version = " + std::to_string(v + 1);
+    if (st) st = store->exec(set_version.c_str());
+    if (st) st = store->exec("COMMIT");
+    if (!st) {
+      store->rollback();
+      return st;
+    }
+  }
+  opened.store = std::move(store);
+  return opened;
+}
+
+SqliteEventStore::SqliteEventStore(sqlite3* db) : db_(db) {}
+
+SqliteEventStore::~SqliteEventStore() {
+  statements_.clear();
+  sqlite3_close(db_);
+}
+
+Status SqliteEventStore::error(const char* what) const {
+  return Status::error("storage_error", std::string(what) + ": " + sqlite3_errmsg(db_));
+}
+
+Status SqliteEventStore::exec(const char* sql) {
+  char* msg = nullptr;
+  if (sqlite3_exec(db_, sql, nullptr, nullptr, &msg) != SQLITE_OK) {
+    std::string text = msg ? msg : "unknown error";
+    sqlite3_free(msg);
+    return Status::error("storage_error", text);
+  }
+  return Status::ok();
+}
+
+SqliteEventStore::Statement& SqliteEventStore::prepared(const char* sql) {
+  auto it = statements_.find(sql);
+  if (it == statements_.end()) {
+    it = statements_.emplace(sql, std::make_unique<Statement>(db_, sql)).first;
+  }
+  return *it->second;
+}
+
+Status SqliteEventStore::begin() { return exec("BEGIN IMMEDIATE"); }
+Status SqliteEventStore::commit() { return exec("COMMIT"); }
+void SqliteEventStore::rollback() {
+  if (!sqlite3_get_autocommit(db_)) (void)exec("ROLLBACK");
+}
+
+Status SqliteEventStore::append(std::int64_t created_ms, const std::string& event_type,
+                                const std::string& body) {
+  Statement& s = prepared(
+      "INSERT INTO events (created_ms, event_type, body, bytes) VALUES (?1, ?2, ?3, ?4)");
+  ResetOnExit reset(s);
+  s.bind(1, created_ms);
+  s.bind(2, event_type);
+  s.bind(3, body);
+  s.bind(4, static_cast<std::int64_t>(body.size()));
+  return s.step() == SQLITE_DONE ? Status::ok() : error("insert event");
+}
+
+namespace {
+
+template <typename S>
+Result<std::vector<StoredEvent>> read_events(S& s, Status (*fail)(void*), void* ctx) {
+  std::vector<StoredEvent> out;
+  int rc;
+  while ((rc = s.step()) == SQLITE_ROW) {
+    out.push_back(StoredEvent{s.int_col(0), s.int_col(1), s.text_col(2), s.text_col(3),
+                              s.int_col(4) != 0});
+  }
+  if (rc != SQLITE_DONE) return fail(ctx);
+  return out;
+}
+
+}  // namespace
+
+Result<std::vector<StoredEvent>> SqliteEventStore::newest(std::int64_t limit,
+                                                          std::optional<std::int64_t> since_ms) {
+  Statement& s = prepared(
+      "SELECT id, created_ms, event_type, body, sent FROM events WHERE created_ms >= ?1 "
+      "ORDER BY id DESC LIMIT ?2");
+  ResetOnExit reset(s);
+  s.bind(1, since_ms.value_or(INT64_MIN));
+  s.bind(2, limit);
+  return read_events(
+      s, [](void* self) { return static_cast<SqliteEventStore*>(self)->error("read events"); },
+      this);
+}
+
+Result<std::vector<StoredEvent>> SqliteEventStore::all() {
+  Statement& s =
+      prepared("SELECT id, created_ms, event_type, body, sent FROM events ORDER BY id ASC");
+  ResetOnExit reset(s);
+  return read_events(
+      s, [](void* self) { return static_cast<SqliteEventStore*>(self)->error("read events"); },
+      this);
+}
+
+Result<QueueStats> SqliteEventStore::stats() {
+  Statement& s = prepared(
+      "SELECT COALESCE(SUM(sent = 0), 0), COALESCE(SUM(sent != 0), 0), COALESCE(SUM(bytes), 0) "
+      "FROM events");
+  ResetOnExit reset(s);
+  if (s.step() != SQLITE_ROW) return error("count events");
+  return QueueStats{s.int_col(0), s.int_col(1), s.int_col(2)};
+}
+
+Result<std::int64_t> SqliteEventStore::delete_all() {
+  Statement& s = prepared("DELETE FROM events");
+  ResetOnExit reset(s);
+  if (s.step() != SQLITE_DONE) return error("delete events");
+  return static_cast<std::int64_t>(sqlite3_changes(db_));
+}
+
+Result<std::int64_t> SqliteEventStore::delete_unsent(
+    const std::optional<std::string>& event_type) {
+  Statement& s = prepared("DELETE FROM events WHERE sent = 0 AND (?1 IS NULL OR event_type = ?1)");
+  ResetOnExit reset(s);
+  if (event_type) s.bind(1, *event_type);
+  if (s.step() != SQLITE_DONE) return error("delete unsent events");
+  return static_cast<std::int64_t>(sqlite3_changes(db_));
+}
+
+Result<Eviction> SqliteEventStore::evict_older_than(std::int64_t cutoff_ms) {
+  Eviction e;
+  {
+    Statement& s = prepared("SELECT COUNT(*), COALESCE(SUM(sent = 0), 0) FROM events "
+                            "WHERE created_ms < ?1");
+    ResetOnExit reset(s);
+    s.bind(1, cutoff_ms);
+    if (s.step() != SQLITE_ROW) return error("count old events");
+    e.removed = s.int_col(0);
+    e.removed_unsent = s.int_col(1);
+  }
+  if (e.removed == 0) return e;
+  Statement& s = prepared("DELETE FROM events WHERE created_ms < ?1");
+  ResetOnExit reset(s);
+  s.bind(1, cutoff_ms);
+  if (s.step() != SQLITE_DONE) return error("evict old events");
+  return e;
+}
+
+Result<Eviction> SqliteEventStore::evict_to_fit(std::int64_t max_events, std::int64_t max_bytes) {
+  Eviction e;
+  std::int64_t count = 0, bytes = 0;
+  {
+    Statement& s = prepared("SELECT COUNT(*), COALESCE(SUM(bytes), 0) FROM events");
+    ResetOnExit reset(s);
+    if (s.step() != SQLITE_ROW) return error("count events");
+    count = s.int_col(0);
+    bytes = s.int_col(1);
+  }
+  if (count <= max_events && bytes <= max_bytes) return e;
+  // Walk from the oldest until what remains fits, then delete up to that id in one statement.
+  std::int64_t last_id = -1;
+  {
+    Statement& s = prepared("SELECT id, bytes, sent FROM events ORDER BY id ASC");
+    ResetOnExit reset(s);
+    while ((count > max_events || bytes > max_bytes) && s.step() == SQLITE_ROW) {
+      last_id = s.int_col(0);
+      bytes -= s.int_col(1);
+      --count;
+      ++e.removed;
+      if (s.int_col(2) == 0) ++e.removed_unsent;
+    }
+  }
+  if (last_id < 0) return e;
+  Statement& s = prepared("DELETE FROM events WHERE id <= ?1");
+  ResetOnExit reset(s);
+  s.bind(1, last_id);
+  if (s.step() != SQLITE_DONE) return error("evict events over the size cap");
+  return e;
+}
+
+Result<std::map<std::string, std::int64_t>> SqliteEventStore::load_counters() {
+  Statement& s = prepared("SELECT name, value FROM counters");
+  ResetOnExit reset(s);
+  std::map<std::string, std::int64_t> out;
+  int rc;
+  while ((rc = s.step()) == SQLITE_ROW) out[s.text_col(0)] = s.int_col(1);
+  if (rc != SQLITE_DONE) return error("read counters");
+  return out;
+}
+
+Status SqliteEventStore::save_counters(const std::map<std::string, std::int64_t>& counters) {
+  Statement& s = prepared(
+      "INSERT INTO counters (name, value) VALUES (?1, ?2) "
+      "ON CONFLICT(name) DO UPDATE SET value = excluded.value");
+  for (const auto& [name, value] : counters) {
+    ResetOnExit reset(s);
+    s.bind(1, name);
+    s.bind(2, value);
+    if (s.step() != SQLITE_DONE) return error("save counters");
+  }
+  return Status::ok();
+}
+
+Result<std::map<std::string, std::string>> SqliteEventStore::usage_weeks() {
+  Statement& s = prepared("SELECT week_start, data FROM usage_weeks");
+  ResetOnExit reset(s);
+  std::map<std::string, std::string> out;
+  int rc;
+  while ((rc = s.step()) == SQLITE_ROW) out[s.text_col(0)] = s.text_col(1);
+  if (rc != SQLITE_DONE) return error("read usage");
+  return out;
+}
+
+Status SqliteEventStore::put_usage_week(const std::string& week_start, const std::string& data) {
+  Statement& s = prepared(
+      "INSERT INTO usage_weeks (week_start, data) VALUES (?1, ?2) "
+      "ON CONFLICT(week_start) DO UPDATE SET data = excluded.data");
+  ResetOnExit reset(s);
+  s.bind(1, week_start);
+  s.bind(2, data);
+  return s.step() == SQLITE_DONE ? Status::ok() : error("save usage");
+}
+
+Status SqliteEventStore::delete_usage_week(const std::string& week_start) {
+  Statement& s = prepared("DELETE FROM usage_weeks WHERE week_start = ?1");
+  ResetOnExit reset(s);
+  s.bind(1, week_start);
+  return s.step() == SQLITE_DONE ? Status::ok() : error("delete usage week");
+}
+
+Status SqliteEventStore::delete_all_usage() {
+  Statement& s = prepared("DELETE FROM usage_weeks");
+  ResetOnExit reset(s);
+  return s.step() == SQLITE_DONE ? Status::ok() : error("delete usage");
+}
+
+}  // namespace dollhouse::daemon

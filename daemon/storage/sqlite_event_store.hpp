@@ -1,0 +1,66 @@
+// EventStore in a SQLite file: WAL journal, synchronous=FULL (a committed transaction survives
+// a crash of the process or the machine), schema versioned with PRAGMA user_version and
+// migrated forward on open, prepared statements cached, parameters always bound.
+//
+// open() never fails because of the file's own content: a file that is not a database, or that
+// fails its integrity check, is renamed aside (telemetry.db.corrupt-<time>) and a fresh one is
+// created; `recovered_from` then says where the old one went.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "daemon/storage/event_store.hpp"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace dollhouse::daemon {
+
+class SqliteEventStore final : public EventStore {
+ public:
+  struct Opened;
+  // `now_ms` names a corrupt file moved aside.
+  static Result<Opened> open(const std::string& path, std::int64_t now_ms);
+  ~SqliteEventStore() override;
+
+  Status begin() override;
+  Status commit() override;
+  void rollback() override;
+  Status append(std::int64_t created_ms, const std::string& event_type,
+                const std::string& body) override;
+  Result<std::vector<StoredEvent>> newest(std::int64_t limit,
+                                          std::optional<std::int64_t> since_ms) override;
+  Result<std::vector<StoredEvent>> all() override;
+  Result<QueueStats> stats() override;
+  Result<std::int64_t> delete_all() override;
+  Result<std::int64_t> delete_unsent(const std::optional<std::string>& event_type) override;
+  Result<Eviction> evict_older_than(std::int64_t cutoff_ms) override;
+  Result<Eviction> evict_to_fit(std::int64_t max_events, std::int64_t max_bytes) override;
+  Result<std::map<std::string, std::int64_t>> load_counters() override;
+  Status save_counters(const std::map<std::string, std::int64_t>& counters) override;
+  Result<std::map<std::string, std::string>> usage_weeks() override;
+  Status put_usage_week(const std::string& week_start, const std::string& data) override;
+  Status delete_usage_week(const std::string& week_start) override;
+  Status delete_all_usage() override;
+
+  // The schema version this code writes.
+  static constexpr int kSchemaVersion = 1;
+
+ private:
+  class Statement;
+  explicit SqliteEventStore(sqlite3* db);
+  Status exec(const char* sql);
+  Status error(const char* what) const;
+  Statement& prepared(const char* sql);
+
+  sqlite3* db_;
+  std::map<std::string, std::unique_ptr<Statement>> statements_;
+};
+
+struct SqliteEventStore::Opened {
+  std::unique_ptr<SqliteEventStore> store;
+  std::string recovered_from;  // non-empty when a corrupt file was moved aside
+};
+
+}  // namespace dollhouse::daemon

@@ -1,0 +1,100 @@
+#include "daemon/storage/storage_worker.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace dollhouse::daemon {
+
+StorageWorker::StorageWorker(std::unique_ptr<EventStore> store, const Clock& clock,
+                             StorageLimits limits)
+    : store_(std::move(store)), clock_(clock), limits_(limits) {}
+
+StorageWorker::~StorageWorker() { stop(); }
+
+Status StorageWorker::start() {
+  auto counters = store_->load_counters();
+  if (!counters) return counters.status();
+  counters_ = std::move(counters.value());
+  thread_ = std::thread([this] { run(); });
+  return Status::ok();
+}
+
+void StorageWorker::post(Task task) {
+  {
+    std::lock_guard lock(mutex_);
+    tasks_.push_back(std::move(task));
+  }
+  backlog_.fetch_add(1, std::memory_order_relaxed);
+  wake_.notify_one();
+}
+
+void StorageWorker::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_one();
+  if (thread_.joinable()) thread_.join();
+}
+
+void StorageWorker::run() {
+  std::deque<Task> batch;
+  while (true) {
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait(lock, [this] { return stopping_ || !tasks_.empty(); });
+      if (tasks_.empty() && stopping_) return;
+      std::size_t n = std::min(tasks_.size(), limits_.max_tasks_per_commit);
+      for (std::size_t i = 0; i < n; ++i) {
+        batch.push_back(std::move(tasks_.front()));
+        tasks_.pop_front();
+      }
+    }
+    std::size_t n = batch.size();
+    run_batch(batch);
+    batch.clear();
+    backlog_.fetch_sub(n, std::memory_order_relaxed);
+  }
+}
+
+void StorageWorker::run_batch(std::deque<Task>& batch) {
+  std::vector<std::function<void(const Status&)>> on_commit;
+  auto counters_before = counters_;
+  Status status = store_->begin();
+  StorageContext ctx{*store_, counters_, clock_.now(), on_commit};
+  if (status) {
+    for (auto& task : batch) {
+      try {
+        task(ctx);
+      } catch (const std::exception& e) {
+        spdlog::error("storage task failed: {}", e.what());
+      }
+    }
+    if (ctx.appended) {
+      auto evicted = store_->evict_to_fit(limits_.max_events, limits_.max_bytes);
+      if (evicted && evicted->removed > 0) {
+        ctx.count("dropped.evicted_size", evicted->removed_unsent);
+        ctx.count("pruned.size", evicted->removed - evicted->removed_unsent);
+        spdlog::warn("queue over its cap: evicted the {} oldest events ({} unsent)",
+                     evicted->removed, evicted->removed_unsent);
+      }
+    }
+    if (counters_ != counters_before) status = store_->save_counters(counters_);
+    if (status) status = store_->commit();
+  }
+  if (!status) {
+    store_->rollback();
+    counters_ = std::move(counters_before);
+    counters_["dropped.storage_error"] += static_cast<std::int64_t>(batch.size());
+    spdlog::error("could not write to the database ({}); {} requests failed: {}", status.code(),
+                  batch.size(), status.message());
+  }
+  for (auto& done : on_commit) {
+    try {
+      done(status);
+    } catch (const std::exception& e) {
+      spdlog::error("storage completion failed: {}", e.what());
+    }
+  }
+}
+
+}  // namespace dollhouse::daemon
