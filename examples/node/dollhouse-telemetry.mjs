@@ -116,9 +116,10 @@ export class TelemetryClient {
 
   /** Gives queued events a bounded chance to be confirmed, then closes the connection. */
   async close(timeoutMs = 1000) {
-    const ok = this.#queuedEvents > 0 ? await this.flush(timeoutMs) : true;
+    const pending = this.#socket !== null || this.#queue.length > 0;
+    const ok = pending ? await this.flush(timeoutMs) : true;
     this.#enabled = false;
-    this.#socket?.destroy();
+    this.#socket?.end(); // written lines still reach the daemon; the socket is unref'd
     return ok;
   }
 
