@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -70,7 +71,7 @@ struct Rejection {
 
 struct Outcome {
   bool ok = false;
-  nlohmann::json event;           // the cleaned event when ok
+  nlohmann::json event;            // the cleaned event when ok
   std::size_t dropped_fields = 0;  // fields outside the allowlist that were removed
   Rejection rejection;             // when !ok
 };
@@ -96,7 +97,7 @@ std::string normalize_mcp_client(std::string_view client);
 // Bounds for strings (bytes). A longer errorMessage is cut at a UTF-8 character boundary; any
 // other string that is longer rejects the event.
 inline constexpr std::size_t kMaxVersionLength = 32;
-inline constexpr std::size_t kMaxShortTextLength = 128;    // component, errorCategory
-inline constexpr std::size_t kMaxMessageLength = 1024;     // errorMessage
+inline constexpr std::size_t kMaxShortTextLength = 128;  // component, errorCategory
+inline constexpr std::size_t kMaxMessageLength = 1024;   // errorMessage
 
 }  // namespace dollhouse::privacy
