@@ -123,6 +123,18 @@ class IdCatcher final : public json::json_sax_t {
   bool want_ = false;
 };
 
+// The framer cuts an oversize line at a byte count, which may fall inside a character: drop
+// that incomplete last character so the rest can still be checked and searched for the id.
+std::string_view without_cut_character(std::string_view s) {
+  for (std::size_t back = 1; back <= 3 && back <= s.size(); ++back) {
+    auto c = static_cast<unsigned char>(s[s.size() - back]);
+    if ((c & 0xC0) == 0x80) continue;  // a continuation byte: look further back for the lead
+    std::size_t len = (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 1;
+    return len > back ? s.substr(0, s.size() - back) : s;
+  }
+  return s;
+}
+
 bool is_valid_id(const json& id) {
   return id.is_null() || id.is_number_integer() ||
          (id.is_string() && id.get_ref<const std::string&>().size() <= kMaxIdLength);
@@ -140,13 +152,14 @@ ParseResult parse_request(const Frame& frame) {
   ParseResult r;
   const std::string& line = frame.line;
   if (frame.oversize) {
+    std::string_view prefix = without_cut_character(line);
     r.error = {errc::kLineTooLong,
                "line longer than " + std::to_string(kMaxLineBytes) + " bytes; send smaller events",
-               is_valid_utf8(line) ? recover_id(line) : json()};
+               is_valid_utf8(prefix) ? recover_id(prefix) : json()};
     return r;
   }
   if (!is_valid_utf8(line)) {
-    r.error = {errc::kInvalidUtf8, "line is not valid UTF-8", json()};
+    r.error = {errc::kInvalidUtf8, "line is not valid UTF-8", recover_id(line)};
     return r;
   }
   if (json_nesting_depth(line) > kMaxNestingDepth) {

@@ -1,0 +1,173 @@
+// The daemon as a process: one per data root, stale sockets, permissions, clean stop,
+// durability across kill -9, and recovery from its own damaged files.
+#include <signal.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include <gtest/gtest.h>
+
+#include "tests/support/daemon_harness.hpp"
+
+namespace dollhouse::testing {
+namespace {
+
+using nlohmann::json;
+
+json crash_event(int n) {
+  return {{"eventType", "crash"},         {"errorType", "runtime"},
+          {"errorCategory", "ENOENT"},    {"errorMessage", "failed " + std::to_string(n)},
+          {"component", "PortfolioManager"}, {"recovered", false}};
+}
+
+TEST(DaemonLifecycle, SecondInstanceForTheSameRootExitsOneWithAClearMessage) {
+  DaemonHarness h;
+  ASSERT_TRUE(h.start());
+  RunResult second = run_process({build_bin("dollhouse-telemetryd"), "--home", h.root(),
+                                  "--socket", h.dir().file("other.sock")},
+                                 h.env());
+  EXPECT_EQ(second.exit_code, 1);
+  EXPECT_NE(second.err.find("already running"), std::string::npos) << second.err;
+  // The first one still serves.
+  EXPECT_TRUE(h.status().value("ok", false));
+}
+
+TEST(DaemonLifecycle, SecondInstanceOnTheSameSocketExitsOne) {
+  DaemonHarness h;
+  ASSERT_TRUE(h.start());
+  RunResult second = run_process({build_bin("dollhouse-telemetryd"), "--home",
+                                  h.dir().file("root2"), "--socket", h.socket()},
+                                 h.env());
+  EXPECT_EQ(second.exit_code, 1);
+  EXPECT_NE(second.err.find("already listening"), std::string::npos) << second.err;
+}
+
+TEST(DaemonLifecycle, StaleSocketOfAKilledDaemonIsReplaced) {
+  DaemonHarness h;
+  ASSERT_TRUE(h.start());
+  h.kill9();
+  struct stat st {};
+  ASSERT_EQ(::stat(h.socket().c_str(), &st), 0) << "kill -9 leaves the socket file behind";
+  ASSERT_TRUE(h.start()) << h.process()->err();
+  EXPECT_TRUE(h.status().value("ok", false));
+}
+
+TEST(DaemonLifecycle, SocketIsUserOnlyInsideAUserOnlyDirectory) {
+  DaemonHarness h;
+  ASSERT_TRUE(h.start());
+  struct stat sock {}, dir {};
+  ASSERT_EQ(::stat(h.socket().c_str(), &sock), 0);
+  ASSERT_EQ(::stat(h.dir().file("run").c_str(), &dir), 0);
+  EXPECT_TRUE(S_ISSOCK(sock.st_mode));
+  EXPECT_EQ(sock.st_mode & 0777, 0600u);
+  EXPECT_EQ(dir.st_mode & 0777, 0700u);
+  struct stat root {}, db {}, log {};
+  ASSERT_EQ(::stat(h.root().c_str(), &root), 0);
+  EXPECT_EQ(root.st_mode & 0777, 0700u);
+  ASSERT_EQ(::stat((h.root() + "/telemetry.db").c_str(), &db), 0);
+  EXPECT_EQ(db.st_mode & 0077, 0u);
+  ASSERT_EQ(::stat((h.root() + "/logs/telemetryd.log").c_str(), &log), 0);
+  EXPECT_EQ(log.st_mode & 0077, 0u);
+}
+
+TEST(DaemonLifecycle, SigtermCommitsEverythingAcceptedAndExitsZero) {
+  DaemonHarness h;
+  ASSERT_TRUE(h.start());
+  ASSERT_TRUE(h.enable().value("ok", false));
+  {
+    TestClient c = h.client();
+    ASSERT_TRUE(c.hello().value("ok", false));
+    for (int i = 0; i < 200; ++i) ASSERT_TRUE(c.send({{"op", "track"}, {"event", crash_event(i)}}));
+    // A reply to a later request proves the daemon read every line before it.
+    ASSERT_TRUE(c.request({{"op", "hello"}, {"app", "itest"}, {"appVersion", "1.2.3"}})
+                    .value("ok", false));
+    auto code = h.stop();
+    ASSERT_TRUE(code.has_value());
+    EXPECT_EQ(*code, 0) << h.process()->err();
+  }
+  EXPECT_EQ(::access(h.socket().c_str(), F_OK), -1) << "socket removed on a clean stop";
+  ASSERT_TRUE(h.start());
+  EXPECT_EQ(h.entries().size(), 200u);
+}
+
+TEST(DaemonLifecycle, EverySyncedEventSurvivesKillNine) {
+  DaemonHarness h;
+  ASSERT_TRUE(h.start());
+  ASSERT_TRUE(h.enable().value("ok", false));
+  TestClient c = h.client();
+  ASSERT_TRUE(c.hello().value("ok", false));
+  for (int i = 0; i < 300; ++i) ASSERT_TRUE(c.send({{"op", "track"}, {"event", crash_event(i)}}));
+  json sync = c.request({{"op", "sync"}});
+  ASSERT_TRUE(sync.value("ok", false)) << sync.dump();
+  EXPECT_EQ(sync["accepted"], 300);
+  EXPECT_EQ(sync["dropped"], 0);
+  h.kill9();
+  ASSERT_TRUE(h.start());
+  json entries = h.entries();
+  ASSERT_EQ(entries.size(), 300u);
+  std::set<std::string> messages;
+  for (const auto& e : entries) messages.insert(e["data"]["errorMessage"].get<std::string>());
+  EXPECT_EQ(messages.size(), 300u) << "every event once, none twice";
+}
+
+TEST(DaemonLifecycle, CorruptConfigIsMovedAsideAndMeansNoConsent) {
+  DaemonHarness h;
+  ::mkdir(h.root().c_str(), 0700);
+  {
+    std::ofstream(h.root() + "/telemetry.json") << "{\"consentGiven\": true, \"enabled\": tru";
+  }
+  ASSERT_TRUE(h.start());
+  json status = h.status();
+  EXPECT_FALSE(status["enabled"].get<bool>());
+  EXPECT_EQ(status["blockedBy"], "no_consent");
+  EXPECT_NE(h.process()->err().find("telemetry.json was damaged"), std::string::npos);
+  bool kept = false;
+  for (const auto& entry : std::filesystem::directory_iterator(h.root())) {
+    if (entry.path().filename().string().rfind("telemetry.json.corrupt-", 0) == 0) kept = true;
+  }
+  EXPECT_TRUE(kept);
+}
+
+TEST(DaemonLifecycle, CorruptDatabaseIsMovedAsideAndAFreshOneServes) {
+  DaemonHarness h;
+  ::mkdir(h.root().c_str(), 0700);
+  {
+    std::ofstream db(h.root() + "/telemetry.db", std::ios::binary);
+    for (int i = 0; i < 4096; ++i) db.put(static_cast<char>((i * 7919) & 0xff));
+  }
+  ASSERT_TRUE(h.start()) << h.process()->err();
+  EXPECT_NE(h.process()->err().find("telemetry.db was damaged"), std::string::npos);
+  ASSERT_TRUE(h.enable().value("ok", false));
+  TestClient c = h.client();
+  ASSERT_TRUE(c.hello().value("ok", false));
+  EXPECT_TRUE(c.request({{"op", "track"}, {"event", crash_event(1)}})["accepted"].get<bool>());
+  EXPECT_TRUE(c.request({{"op", "sync"}}).value("ok", false));
+  EXPECT_EQ(h.entries().size(), 1u);
+}
+
+TEST(DaemonLifecycle, LogHoldsNoEventContent) {
+  DaemonHarness h;
+  ASSERT_TRUE(h.start());
+  ASSERT_TRUE(h.enable().value("ok", false));
+  TestClient c = h.client();
+  ASSERT_TRUE(c.hello().value("ok", false));
+  json e = crash_event(0);
+  e["errorMessage"] = "UniqueMarker42 happened";
+  e["component"] = "UniqueComponent42";
+  EXPECT_TRUE(c.request({{"op", "track"}, {"event", e}}).value("ok", false));
+  c.send_raw("{\"v\":1,\"op\":\"track\",\"event\":{\"errorMessage\":\"UniqueMarker43\"\n");
+  EXPECT_TRUE(c.request({{"op", "sync"}}).value("ok", false));
+  ASSERT_EQ(h.stop(), 0);
+  std::ifstream log(h.root() + "/logs/telemetryd.log");
+  std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+  EXPECT_FALSE(text.empty());
+  EXPECT_EQ(text.find("UniqueMarker"), std::string::npos);
+  EXPECT_EQ(text.find("UniqueComponent"), std::string::npos);
+  EXPECT_EQ(h.process()->err().find("UniqueMarker"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace dollhouse::testing
