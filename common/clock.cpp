@@ -98,6 +98,12 @@ bool parse_iso8601(const std::string& text, SystemTime& out) {
   }
   if (pos + 1 != text.size() || text[pos] != 'Z') return false;
   if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) return false;
+  // timegm would quietly roll "02-30" over into March.
+  using namespace std::chrono;
+  if (!year_month_day(year(y), month(static_cast<unsigned>(mo)), day(static_cast<unsigned>(d)))
+           .ok()) {
+    return false;
+  }
   std::tm tm{};
   tm.tm_year = y - 1900;
   tm.tm_mon = mo - 1;
