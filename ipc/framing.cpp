@@ -28,7 +28,9 @@ std::optional<Frame> LineFramer::next() {
       return f;
     }
     if (nl == std::string_view::npos) {
-      if (pending.size() > limit_) {
+      // One byte past the limit may be the CR of a CRLF whose LF has not arrived yet.
+      bool maybe_crlf = pending.size() == limit_ + 1 && pending.back() == '\r';
+      if (pending.size() > limit_ && !maybe_crlf) {
         oversize_prefix_.assign(pending.substr(0, limit_));
         skipping_ = true;
         continue;
