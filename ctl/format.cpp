@@ -25,7 +25,8 @@ std::string relative_time(const std::string& iso, SystemTime now) {
       return future ? "in " + text : text + " ago";
     }
   }
-  return iso;
+  // 45 to 59 seconds: past "just now", under every unit; rounds to one minute.
+  return future ? "in 1 minute" : "1 minute ago";
 }
 
 std::string aligned_rows(const std::vector<std::pair<std::string, std::string>>& rows) {
