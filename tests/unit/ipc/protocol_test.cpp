@@ -1,0 +1,312 @@
+#include "ipc/protocol.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace dollhouse::ipc {
+namespace {
+
+using nlohmann::json;
+
+ParseResult parse(const std::string& line) {
+  return parse_request(Frame{line, false});
+}
+
+// ---- is_valid_utf8 -----------------------------------------------------------------------------
+
+TEST(IsValidUtf8, AcceptsAsciiAndWellFormedMultiByteSequences) {
+  EXPECT_TRUE(is_valid_utf8(""));
+  EXPECT_TRUE(is_valid_utf8("plain ascii"));
+  EXPECT_TRUE(is_valid_utf8("\xC3\xA9"));          // é, 2 bytes
+  EXPECT_TRUE(is_valid_utf8("\xE2\x82\xAC"));      // €, 3 bytes
+  EXPECT_TRUE(is_valid_utf8("\xF0\x9F\x98\x80"));  // 😀, 4 bytes
+  EXPECT_TRUE(is_valid_utf8("\xC2\x80"));          // U+0080, smallest 2-byte
+  EXPECT_TRUE(is_valid_utf8("\xE0\xA0\x80"));      // U+0800, smallest 3-byte
+  EXPECT_TRUE(is_valid_utf8("\xED\x9F\xBF"));      // U+D7FF, just below the surrogates
+  EXPECT_TRUE(is_valid_utf8("\xEE\x80\x80"));      // U+E000, just above them
+  EXPECT_TRUE(is_valid_utf8("\xF0\x90\x80\x80"));  // U+10000, smallest 4-byte
+  EXPECT_TRUE(is_valid_utf8("\xF4\x8F\xBF\xBF"));  // U+10FFFF, the last code point
+  EXPECT_TRUE(is_valid_utf8(std::string_view("a\0b", 3)));
+}
+
+TEST(IsValidUtf8, RejectsOverlongEncodings) {
+  EXPECT_FALSE(is_valid_utf8("\xC0\xAF"));  // '/' in 2 bytes
+  EXPECT_FALSE(is_valid_utf8("\xC1\xBF"));
+  EXPECT_FALSE(is_valid_utf8("\xE0\x80\xAF"));      // '/' in 3 bytes
+  EXPECT_FALSE(is_valid_utf8("\xE0\x9F\xBF"));      // U+07FF in 3 bytes
+  EXPECT_FALSE(is_valid_utf8("\xF0\x80\x80\xAF"));  // '/' in 4 bytes
+  EXPECT_FALSE(is_valid_utf8("\xF0\x8F\xBF\xBF"));  // U+FFFF in 4 bytes
+}
+
+TEST(IsValidUtf8, RejectsSurrogates) {
+  EXPECT_FALSE(is_valid_utf8("\xED\xA0\x80"));              // U+D800
+  EXPECT_FALSE(is_valid_utf8("\xED\xBF\xBF"));              // U+DFFF
+  EXPECT_FALSE(is_valid_utf8("\xED\xA0\xBD\xED\xB8\x80"));  // CESU-8 style pair
+}
+
+TEST(IsValidUtf8, RejectsCodePointsPastU10FFFF) {
+  EXPECT_FALSE(is_valid_utf8("\xF4\x90\x80\x80"));  // U+110000
+  EXPECT_FALSE(is_valid_utf8("\xF7\xBF\xBF\xBF"));
+  EXPECT_FALSE(is_valid_utf8("\xF8\x88\x80\x80\x80"));  // 5-byte form
+  EXPECT_FALSE(is_valid_utf8("\xFC\x84\x80\x80\x80\x80"));
+  EXPECT_FALSE(is_valid_utf8("\xFE"));
+  EXPECT_FALSE(is_valid_utf8("\xFF"));
+}
+
+TEST(IsValidUtf8, RejectsTruncatedSequencesAndStrayContinuationBytes) {
+  EXPECT_FALSE(is_valid_utf8("\xC3"));
+  EXPECT_FALSE(is_valid_utf8("\xE2\x82"));
+  EXPECT_FALSE(is_valid_utf8("\xF0\x9F\x98"));
+  EXPECT_FALSE(is_valid_utf8("ok\xF0\x9F"));
+  EXPECT_FALSE(
+      is_valid_utf8("\xE2\x82"
+                    "A"));  // continuation replaced by ASCII
+  EXPECT_FALSE(is_valid_utf8("\x80"));
+  EXPECT_FALSE(
+      is_valid_utf8("a\xBF"
+                    "b"));
+}
+
+// ---- json_nesting_depth ------------------------------------------------------------------------
+
+TEST(JsonNestingDepth, CountsTheDeepestArrayOrObject) {
+  EXPECT_EQ(json_nesting_depth("1"), 0);
+  EXPECT_EQ(json_nesting_depth("{}"), 1);
+  EXPECT_EQ(json_nesting_depth(R"({"a":[1,{"b":[]}],"c":{}})"), 4);
+  EXPECT_EQ(json_nesting_depth("[[],[],[[]]]"), 3);
+}
+
+TEST(JsonNestingDepth, IgnoresBracketsInsideStrings) {
+  EXPECT_EQ(json_nesting_depth(R"({"a":"[[[[{{{{"})"), 1);
+  EXPECT_EQ(json_nesting_depth(R"(["]]]]", "{"])"), 1);
+}
+
+TEST(JsonNestingDepth, EscapedQuotesDoNotEndAString) {
+  EXPECT_EQ(json_nesting_depth(R"({"a":"\"[[[[\""})"), 1);
+  // An escaped backslash before the closing quote does end the string.
+  EXPECT_EQ(json_nesting_depth(R"({"a":"\\",[["x"]]})"), 3);
+}
+
+// ---- recover_id --------------------------------------------------------------------------------
+
+TEST(RecoverId, FindsIntegerAndStringIdsInWellFormedObjects) {
+  EXPECT_EQ(recover_id(R"({"v":1,"id":17,"op":"x"})"), json(17));
+  EXPECT_EQ(recover_id(R"({"id":"abc"})"), json("abc"));
+}
+
+TEST(RecoverId, FindsTheIdOfATruncatedObject) {
+  EXPECT_EQ(recover_id(R"({"id":5,"op":"track","event":{"a":"unterminat)"), json(5));
+  EXPECT_EQ(recover_id(R"({"v":1,"id":"req-9","ev)"), json("req-9"));
+}
+
+TEST(RecoverId, FindsTheIdBeforeASyntaxError) {
+  EXPECT_EQ(recover_id(R"({"id":8, oops})"), json(8));
+}
+
+TEST(RecoverId, IgnoresIdKeysOfNestedObjects) {
+  EXPECT_EQ(recover_id(R"({"event":{"id":1},"id":2})"), json(2));
+  EXPECT_EQ(recover_id(R"({"event":{"id":1}})"), json());
+  EXPECT_EQ(recover_id(R"({"list":[{"id":1}]})"), json());
+}
+
+TEST(RecoverId, IgnoresTheStringValueIdOfAnotherKey) {
+  EXPECT_EQ(recover_id(R"({"op":"id","v":1})"), json());
+}
+
+TEST(RecoverId, GivesNullWhenTheIdIsCutOffOrNotAnId) {
+  EXPECT_EQ(recover_id(R"({"id":"abc)"), json());
+  EXPECT_EQ(recover_id(R"({"v":1,"op")"), json());
+  EXPECT_EQ(recover_id(R"({"id":{"n":1}})"), json());
+  EXPECT_EQ(recover_id(R"({"id":[1]})"), json());
+  EXPECT_EQ(recover_id(R"({"id":1.5})"), json());
+  EXPECT_EQ(recover_id(R"({"id":true})"), json());
+  EXPECT_EQ(recover_id("[1,2]"), json());
+  EXPECT_EQ(recover_id("garbage"), json());
+  EXPECT_EQ(recover_id(""), json());
+  EXPECT_EQ(recover_id(R"({"id":")" + std::string(kMaxIdLength + 1, 'x') + R"("})"), json());
+}
+
+// ---- parse_request -----------------------------------------------------------------------------
+
+TEST(ParseRequest, AcceptsAMinimalRequestAndKeepsTheBody) {
+  auto r = parse(R"({"v":1,"op":"track","id":3,"event":{"eventType":"error"}})");
+  ASSERT_TRUE(r.request.has_value()) << r.error.code;
+  EXPECT_EQ(r.request->op, "track");
+  EXPECT_EQ(r.request->id, json(3));
+  EXPECT_EQ(r.request->body["event"]["eventType"], "error");
+}
+
+TEST(ParseRequest, IdIsOptionalAndNullWhenAbsent) {
+  auto r = parse(R"({"v":1,"op":"flush"})");
+  ASSERT_TRUE(r.request.has_value());
+  EXPECT_TRUE(r.request->id.is_null());
+}
+
+TEST(ParseRequest, AcceptsAStringIdOfTheMaximumLength) {
+  std::string id(kMaxIdLength, 'k');
+  auto r = parse(R"({"v":1,"op":"x","id":")" + id + R"("})");
+  ASSERT_TRUE(r.request.has_value());
+  EXPECT_EQ(r.request->id, json(id));
+}
+
+TEST(ParseRequest, OversizeFrameIsLineTooLongWithTheRecoveredId) {
+  auto r = parse_request(Frame{R"({"v":1,"id":99,"op":"track","event":{"x":"aaaa)", true});
+  ASSERT_FALSE(r.request.has_value());
+  EXPECT_EQ(r.error.code, errc::kLineTooLong);
+  EXPECT_EQ(r.error.id, json(99));
+}
+
+TEST(ParseRequest, OversizeFrameCutInsideAMultiByteCharacterStillYieldsTheId) {
+  // The framer cuts an oversize line at a byte count, which can fall inside a character.
+  std::string line = R"({"v":1,"id":"r1","op":"track","event":{"x":")"
+                     "\xC3";  // the first byte of "é"
+  auto r = parse_request(Frame{line, true});
+  EXPECT_EQ(r.error.code, errc::kLineTooLong);
+  EXPECT_EQ(r.error.id, json("r1"));
+}
+
+TEST(ParseRequest, OversizeFrameWithInvalidUtf8RecoversNoId) {
+  auto r = parse_request(Frame{"{\"id\":5,\"x\":\"\xFF\xFF\xFF\xFF", true});
+  EXPECT_EQ(r.error.code, errc::kLineTooLong);
+  EXPECT_TRUE(r.error.id.is_null());
+}
+
+TEST(ParseRequest, InvalidUtf8IsReportedBeforeJsonSyntax) {
+  auto r = parse("{\"v\":1,\"op\":\"x\",\"id\":1,\"s\":\"\xC0\xAF\"}");
+  ASSERT_FALSE(r.request.has_value());
+  EXPECT_EQ(r.error.code, errc::kInvalidUtf8);
+  EXPECT_EQ(r.error.id, json(1)) << "the id before the bad bytes is still answered";
+}
+
+std::string nested(int depth) {
+  // {"v":1,"op":"x","id":4,"a": [[...]]}: the object itself is one level.
+  std::string inner = std::string(static_cast<std::size_t>(depth - 1), '[') +
+                      std::string(static_cast<std::size_t>(depth - 1), ']');
+  return R"({"v":1,"op":"x","id":4,"a":)" + inner + "}";
+}
+
+TEST(ParseRequest, SixteenLevelsOfNestingAreAccepted) {
+  ASSERT_EQ(json_nesting_depth(nested(kMaxNestingDepth)), kMaxNestingDepth);
+  auto r = parse(nested(kMaxNestingDepth));
+  EXPECT_TRUE(r.request.has_value()) << r.error.code;
+}
+
+TEST(ParseRequest, SeventeenLevelsAreTooDeepAndKeepTheId) {
+  auto r = parse(nested(kMaxNestingDepth + 1));
+  ASSERT_FALSE(r.request.has_value());
+  EXPECT_EQ(r.error.code, errc::kTooDeep);
+  EXPECT_EQ(r.error.id, json(4));
+}
+
+TEST(ParseRequest, InvalidJsonRecoversTheId) {
+  auto r = parse(R"({"v":1,"id":"abc","op":"track",})");
+  ASSERT_FALSE(r.request.has_value());
+  EXPECT_EQ(r.error.code, errc::kInvalidJson);
+  EXPECT_EQ(r.error.id, json("abc"));
+}
+
+TEST(ParseRequest, EmptyLineIsInvalidJson) {
+  auto r = parse("");
+  EXPECT_EQ(r.error.code, errc::kInvalidJson);
+  EXPECT_TRUE(r.error.id.is_null());
+}
+
+TEST(ParseRequest, NonObjectJsonIsAnInvalidRequest) {
+  for (const char* line : {"[1,2]", "42", "\"text\"", "null", "true"}) {
+    auto r = parse(line);
+    ASSERT_FALSE(r.request.has_value()) << line;
+    EXPECT_EQ(r.error.code, errc::kInvalidRequest) << line;
+    EXPECT_TRUE(r.error.id.is_null()) << line;
+  }
+}
+
+TEST(ParseRequest, RejectsIdsThatAreNotIntegersOrShortStrings) {
+  const std::string too_long(kMaxIdLength + 1, 'x');
+  for (const std::string& id : {std::string("1.5"), std::string(R"({"n":1})"), std::string("[1]"),
+                                std::string("true"), "\"" + too_long + "\""}) {
+    auto r = parse(R"({"v":1,"op":"x","id":)" + id + "}");
+    ASSERT_FALSE(r.request.has_value()) << id;
+    EXPECT_EQ(r.error.code, errc::kInvalidRequest) << id;
+    EXPECT_TRUE(r.error.id.is_null()) << id;
+  }
+}
+
+TEST(ParseRequest, ExplicitNullIdIsTheSameAsNoId) {
+  auto r = parse(R"({"v":1,"op":"x","id":null})");
+  ASSERT_TRUE(r.request.has_value());
+  EXPECT_TRUE(r.request->id.is_null());
+}
+
+TEST(ParseRequest, MissingVersionIsAnInvalidRequestWithTheId) {
+  auto r = parse(R"({"op":"x","id":12})");
+  ASSERT_FALSE(r.request.has_value());
+  EXPECT_EQ(r.error.code, errc::kInvalidRequest);
+  EXPECT_EQ(r.error.id, json(12));
+}
+
+TEST(ParseRequest, NonIntegerVersionIsAnInvalidRequest) {
+  for (const char* v : {"\"1\"", "1.0", "null"}) {
+    auto r = parse(std::string(R"({"op":"x","id":12,"v":)") + v + "}");
+    EXPECT_EQ(r.error.code, errc::kInvalidRequest) << v;
+  }
+}
+
+TEST(ParseRequest, VersionTwoIsUnsupportedAndKeepsTheId) {
+  auto r = parse(R"({"v":2,"op":"x","id":"q"})");
+  ASSERT_FALSE(r.request.has_value());
+  EXPECT_EQ(r.error.code, errc::kUnsupportedVersion);
+  EXPECT_EQ(r.error.id, json("q"));
+  EXPECT_NE(r.error.message.find('2'), std::string::npos) << r.error.message;
+}
+
+TEST(ParseRequest, MissingEmptyOrNonStringOpIsAnInvalidRequest) {
+  for (const char* op : {"", R"(,"op":"")", R"(,"op":5)", R"(,"op":null)"}) {
+    auto r = parse(std::string(R"({"v":1,"id":6)") + op + "}");
+    ASSERT_FALSE(r.request.has_value()) << op;
+    EXPECT_EQ(r.error.code, errc::kInvalidRequest) << op;
+    EXPECT_EQ(r.error.id, json(6)) << op;
+  }
+}
+
+// ---- replies -----------------------------------------------------------------------------------
+
+TEST(OkReply, IsOneJsonLineWithIdOkAndTheFields) {
+  std::string line = ok_reply(json(7), {{"queued", 3}});
+  ASSERT_FALSE(line.empty());
+  EXPECT_EQ(line.back(), '\n');
+  EXPECT_EQ(line.find('\n'), line.size() - 1);
+  json reply = json::parse(line);
+  EXPECT_EQ(reply["id"], json(7));
+  EXPECT_EQ(reply["ok"], json(true));
+  EXPECT_EQ(reply["queued"], json(3));
+}
+
+TEST(OkReply, CarriesANullIdWhenTheRequestHadNone) {
+  json reply = json::parse(ok_reply(json()));
+  EXPECT_TRUE(reply.contains("id"));
+  EXPECT_TRUE(reply["id"].is_null());
+  EXPECT_EQ(reply["ok"], json(true));
+}
+
+TEST(ErrorReply, IsOneJsonLineWithCodeAndMessage) {
+  std::string line = error_reply(json("req-1"), errc::kUnknownOp, "no such op\nreally");
+  EXPECT_EQ(line.back(), '\n');
+  EXPECT_EQ(line.find('\n'), line.size() - 1);  // newlines in the message are escaped
+  json reply = json::parse(line);
+  EXPECT_EQ(reply["id"], json("req-1"));
+  EXPECT_EQ(reply["ok"], json(false));
+  EXPECT_EQ(reply["error"]["code"], json(errc::kUnknownOp));
+  EXPECT_EQ(reply["error"]["message"], json("no such op\nreally"));
+}
+
+TEST(ErrorReply, InvalidUtf8InTheMessageStillGivesValidJson) {
+  std::string line = error_reply(json(1), errc::kInternal, "bad \xFF byte");
+  EXPECT_TRUE(is_valid_utf8(line));
+  json reply = json::parse(line, nullptr, false);
+  EXPECT_FALSE(reply.is_discarded());
+  EXPECT_EQ(reply["error"]["code"], json(errc::kInternal));
+}
+
+}  // namespace
+}  // namespace dollhouse::ipc
