@@ -78,13 +78,17 @@ void StorageWorker::run_batch(std::deque<Task>& batch) {
                      evicted->removed, evicted->removed_unsent);
       }
     }
-    if (counters_ != counters_before) status = store_->save_counters(counters_);
+    if (counters_unsaved_ || counters_ != counters_before) {
+      status = store_->save_counters(counters_);
+    }
     if (status) status = store_->commit();
   }
+  if (status) counters_unsaved_ = false;
   if (!status) {
     store_->rollback();
     counters_ = std::move(counters_before);
     counters_["dropped.storage_error"] += static_cast<std::int64_t>(batch.size());
+    counters_unsaved_ = true;
     spdlog::error("could not write to the database ({}); {} requests failed: {}", status.code(),
                   batch.size(), status.message());
   }

@@ -71,6 +71,9 @@ class StorageWorker {
   const Clock& clock_;
   StorageLimits limits_;
   std::map<std::string, std::int64_t> counters_;
+  // Set when a failed batch counted its failure: the next batch must save counters_ even if
+  // it changes none itself, or the count would be lost at shutdown.
+  bool counters_unsaved_ = false;
 
   std::mutex mutex_;
   std::condition_variable wake_;
