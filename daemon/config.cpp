@@ -144,6 +144,14 @@ Status save_config(const std::string& path, const TelemetryConfig& config) {
   if (fd < 0) {
     return Status::error("io_error", "cannot write " + tmp + ": " + std::strerror(errno));
   }
+  // O_CREAT's mode applies only to a new file; a stale temporary file keeps its own.
+  if (::fchmod(fd, 0600) != 0) {
+    int e = errno;
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    return Status::error("io_error",
+                         "cannot restrict " + tmp + " to mode 0600: " + std::strerror(e));
+  }
   std::size_t done = 0;
   while (done < text.size()) {
     ssize_t n = ::write(fd, text.data() + done, text.size() - done);
