@@ -1,0 +1,222 @@
+#include "daemon/storage/sqlite_event_store.hpp"
+
+#include <sqlite3.h>
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <string>
+
+#include "tests/support/temp_dir.hpp"
+#include "tests/unit/daemon/event_store_contract.hpp"
+
+namespace dollhouse::daemon {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr std::int64_t kNowMs = 1'795'959'846'123LL;
+
+std::string db_path(const std::string& dir) {
+  return dir + "/telemetry.db";
+}
+
+// A second, plain connection to the file, for what the EventStore interface does not expose.
+class RawDb {
+ public:
+  explicit RawDb(const std::string& path) {
+    if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
+      ADD_FAILURE() << "cannot open " << path << ": " << sqlite3_errmsg(db_);
+    }
+    sqlite3_busy_timeout(db_, 5000);
+  }
+  ~RawDb() { sqlite3_close(db_); }
+  RawDb(const RawDb&) = delete;
+  RawDb& operator=(const RawDb&) = delete;
+
+  void exec(const std::string& sql) {
+    char* msg = nullptr;
+    if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &msg) != SQLITE_OK) {
+      ADD_FAILURE() << sql << ": " << (msg ? msg : "?");
+    }
+    sqlite3_free(msg);
+  }
+  std::string scalar(const std::string& sql) {
+    sqlite3_stmt* stmt = nullptr;
+    std::string out;
+    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK &&
+        sqlite3_step(stmt) == SQLITE_ROW) {
+      const auto* text = sqlite3_column_text(stmt, 0);
+      if (text != nullptr) out = reinterpret_cast<const char*>(text);
+    } else {
+      ADD_FAILURE() << sql << ": " << sqlite3_errmsg(db_);
+    }
+    sqlite3_finalize(stmt);
+    return out;
+  }
+
+ private:
+  sqlite3* db_ = nullptr;
+};
+
+std::unique_ptr<EventStore> open_sqlite(const std::string& dir) {
+  auto opened = SqliteEventStore::open(db_path(dir), kNowMs);
+  if (!opened) {
+    ADD_FAILURE() << opened.status().code() << ": " << opened.status().message();
+    return nullptr;
+  }
+  EXPECT_TRUE(opened->recovered_from.empty());
+  return std::move(opened->store);
+}
+
+void mark_sent_sqlite(EventStore&, const std::string& dir, std::int64_t id) {
+  RawDb(db_path(dir)).exec("UPDATE events SET sent = 1 WHERE id = " + std::to_string(id));
+}
+
+contract::EventStoreFactory sqlite_factory() {
+  return {"Sqlite", open_sqlite, mark_sent_sqlite, true};
+}
+
+}  // namespace
+
+namespace contract {
+INSTANTIATE_TEST_SUITE_P(Sqlite, EventStoreContract, ::testing::Values(sqlite_factory()),
+                         EventStoreContract::factory_name);
+}  // namespace contract
+
+namespace {
+
+// ---- SQLite specifics: schema, journal, damaged and foreign files ------------------------------
+
+TEST(SqliteEventStore, OpenCreatesTheSchemaAtTheCurrentVersion) {
+  testing::TempDir dir;
+  auto opened = SqliteEventStore::open(db_path(dir.path()), kNowMs);
+  ASSERT_TRUE(opened) << opened.status().message();
+  EXPECT_TRUE(opened->recovered_from.empty());
+  RawDb raw(db_path(dir.path()));
+  EXPECT_EQ(raw.scalar("PRAGMA user_version"), std::to_string(SqliteEventStore::kSchemaVersion));
+  EXPECT_EQ(raw.scalar("PRAGMA journal_mode"), "wal");
+  for (const char* table : {"events", "counters", "usage_weeks"}) {
+    EXPECT_EQ(raw.scalar(std::string("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' "
+                                     "AND name = '") +
+                         table + "'"),
+              "1")
+        << table;
+  }
+}
+
+TEST(SqliteEventStore, ReopeningAnExistingDatabaseKeepsItsVersionAndData) {
+  testing::TempDir dir;
+  {
+    auto opened = SqliteEventStore::open(db_path(dir.path()), kNowMs);
+    ASSERT_TRUE(opened);
+    ASSERT_TRUE(opened->store->append(1, "error", "kept"));
+  }
+  auto opened = SqliteEventStore::open(db_path(dir.path()), kNowMs + 1);
+  ASSERT_TRUE(opened);
+  EXPECT_TRUE(opened->recovered_from.empty());
+  auto all = opened->store->all();
+  ASSERT_TRUE(all);
+  ASSERT_EQ(all->size(), 1u);
+  EXPECT_EQ((*all)[0].body, "kept");
+}
+
+TEST(SqliteEventStore, FileOfRandomBytesIsMovedAsideAndAFreshDatabaseWorks) {
+  testing::TempDir dir;
+  std::string path = db_path(dir.path());
+  std::string garbage(8192, '\0');
+  std::mt19937 gen(1234);
+  for (char& c : garbage) c = static_cast<char>(gen() & 0xff);
+  {
+    std::ofstream out(path, std::ios::binary);
+    out << garbage;
+  }
+  auto opened = SqliteEventStore::open(path, kNowMs);
+  ASSERT_TRUE(opened) << opened.status().message();
+  std::string expected_aside = path + ".corrupt-" + std::to_string(kNowMs);
+  EXPECT_EQ(opened->recovered_from, expected_aside);
+  ASSERT_TRUE(fs::exists(expected_aside));
+  EXPECT_EQ(fs::file_size(expected_aside), garbage.size()) << "the damaged file is kept whole";
+  ASSERT_TRUE(opened->store->append(1, "error", "fresh"));
+  auto all = opened->store->all();
+  ASSERT_TRUE(all);
+  ASSERT_EQ(all->size(), 1u);
+  EXPECT_EQ((*all)[0].body, "fresh");
+}
+
+TEST(SqliteEventStore, DamagedPagesAreMovedAside) {
+  testing::TempDir dir;
+  std::string path = db_path(dir.path());
+  {
+    auto opened = SqliteEventStore::open(path, kNowMs);
+    ASSERT_TRUE(opened);
+    for (int i = 0; i < 200; ++i) {
+      ASSERT_TRUE(opened->store->append(i, "error", std::string(500, 'x')));
+    }
+  }
+  {
+    // Checkpoint the WAL into the main file, then overwrite pages past the header.
+    RawDb raw(path);
+    raw.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  }
+  ASSERT_GT(fs::file_size(path), 16'384u);
+  {
+    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(4096 + 100);
+    std::string junk(4096 * 3, '\xA5');
+    f.write(junk.data(), static_cast<std::streamsize>(junk.size()));
+  }
+  auto opened = SqliteEventStore::open(path, kNowMs);
+  ASSERT_TRUE(opened) << opened.status().message();
+  EXPECT_FALSE(opened->recovered_from.empty());
+  EXPECT_TRUE(fs::exists(opened->recovered_from));
+  auto all = opened->store->all();
+  ASSERT_TRUE(all);
+  EXPECT_TRUE(all->empty());
+}
+
+TEST(SqliteEventStore, NewerSchemaIsRefusedAndTheFileLeftAlone) {
+  testing::TempDir dir;
+  std::string path = db_path(dir.path());
+  {
+    auto opened = SqliteEventStore::open(path, kNowMs);
+    ASSERT_TRUE(opened);
+    ASSERT_TRUE(opened->store->append(1, "error", "from the future"));
+  }
+  RawDb(path).exec("PRAGMA user_version = " + std::to_string(SqliteEventStore::kSchemaVersion + 1));
+  auto opened = SqliteEventStore::open(path, kNowMs);
+  ASSERT_FALSE(opened);
+  EXPECT_EQ(opened.status().code(), "unsupported_schema");
+  EXPECT_NE(opened.status().message().find("newer"), std::string::npos)
+      << opened.status().message();
+  EXPECT_TRUE(fs::exists(path));
+  EXPECT_FALSE(fs::exists(path + ".corrupt-" + std::to_string(kNowMs)));
+  RawDb raw(path);
+  EXPECT_EQ(raw.scalar("SELECT body FROM events"), "from the future");
+  EXPECT_EQ(raw.scalar("PRAGMA user_version"),
+            std::to_string(SqliteEventStore::kSchemaVersion + 1));
+}
+
+TEST(SqliteEventStore, MissingDirectoryIsAnIoError) {
+  testing::TempDir dir;
+  auto opened = SqliteEventStore::open(dir.file("no/such/telemetry.db"), kNowMs);
+  ASSERT_FALSE(opened);
+  EXPECT_EQ(opened.status().code(), "io_error");
+}
+
+TEST(SqliteEventStore, SymlinkedDatabaseIsNotFollowed) {
+  testing::TempDir dir;
+  std::string target = dir.file("elsewhere.db");
+  {
+    auto opened = SqliteEventStore::open(target, kNowMs);
+    ASSERT_TRUE(opened);
+  }
+  fs::create_symlink(target, db_path(dir.path()));
+  auto opened = SqliteEventStore::open(db_path(dir.path()), kNowMs);
+  EXPECT_FALSE(opened);
+}
+
+}  // namespace
+}  // namespace dollhouse::daemon
