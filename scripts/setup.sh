@@ -8,6 +8,7 @@ packages=(
   libboost-dev libboost-system-dev libssl-dev zlib1g-dev
   libsqlite3-dev sqlite3 nlohmann-json3-dev libspdlog-dev libcli11-dev libre2-dev
   libgtest-dev libgmock-dev
+  libpq-dev postgresql openssl chromium
 )
 
 missing=()

@@ -1,0 +1,13 @@
+// The dashboard's files (dashboard/index.html, dashboard.css, dashboard.js), embedded in the
+// binary at build time by dashboard/embed.cmake. Immutable; safe from any thread.
+#pragma once
+
+#include <string_view>
+
+namespace dollhouse::server {
+
+std::string_view dashboard_html();
+std::string_view dashboard_css();
+std::string_view dashboard_js();
+
+}  // namespace dollhouse::server

@@ -1,0 +1,20 @@
+// Inflating gzip request bodies with a hard bound on the inflated size, so a small compressed
+// body cannot expand into gigabytes (a "zip bomb"). Pure; safe from any thread.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include "common/status.hpp"
+
+namespace dollhouse::server {
+
+// The inflated bytes of a gzip stream (one member). Errors: "too_large" when the output would
+// exceed max_output bytes, "bad_encoding" when the input is not a complete gzip stream.
+Result<std::string> inflate_gzip(std::string_view compressed, std::size_t max_output);
+
+// The opposite, for tests and tools.
+std::string deflate_gzip(std::string_view plain);
+
+}  // namespace dollhouse::server

@@ -1,0 +1,30 @@
+// GET /, /dashboard.js, /dashboard.css: the dashboard page, embedded in the binary.
+//
+// The page draws its charts itself (inline SVG) from the stats API; nothing is fetched from
+// anywhere else, and the Content-Security-Policy says so to the browser.
+#include "server/dashboard/assets.hpp"
+#include "server/routes/routes.hpp"
+
+namespace dollhouse::server {
+
+Response handle_dashboard(ServerContext&, const Request&, std::string_view asset) {
+  Response r;
+  if (asset == "/dashboard.js") {
+    r.content_type = "text/javascript; charset=utf-8";
+    r.body = std::string(dashboard_js());
+  } else if (asset == "/dashboard.css") {
+    r.content_type = "text/css; charset=utf-8";
+    r.body = std::string(dashboard_css());
+  } else {
+    r.content_type = "text/html; charset=utf-8";
+    r.body = std::string(dashboard_html());
+    r.headers.emplace_back("Content-Security-Policy",
+                           "default-src 'none'; script-src 'self'; style-src 'self'; "
+                           "connect-src 'self'; img-src 'self'; base-uri 'none'; "
+                           "form-action 'self'; frame-ancestors 'none'");
+  }
+  r.headers.emplace_back("Cache-Control", "no-cache");
+  return r;
+}
+
+}  // namespace dollhouse::server

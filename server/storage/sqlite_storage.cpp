@@ -1,0 +1,321 @@
+#include "server/storage/sqlite_storage.hpp"
+
+#include <sqlite3.h>
+
+#include <mutex>
+#include <unordered_map>
+#include <utility>
+
+#include "server/storage/schema.hpp"
+
+namespace dollhouse::server {
+
+namespace {
+
+// A cached prepared statement, reset and unbound when the Use goes out of scope.
+class Use {
+ public:
+  explicit Use(sqlite3_stmt* stmt) : stmt_(stmt) {}
+  ~Use() {
+    if (stmt_ == nullptr) return;
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
+  Use(const Use&) = delete;
+  Use& operator=(const Use&) = delete;
+
+  Use& text(int i, const std::string& v) {
+    sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Use& integer(int i, std::int64_t v) {
+    sqlite3_bind_int64(stmt_, i, v);
+    return *this;
+  }
+  Use& real(int i, double v) {
+    sqlite3_bind_double(stmt_, i, v);
+    return *this;
+  }
+  int step() { return sqlite3_step(stmt_); }
+  std::string column_text(int i) const {
+    const auto* p = sqlite3_column_text(stmt_, i);
+    return p ? std::string(reinterpret_cast<const char*>(p),
+                           static_cast<std::size_t>(sqlite3_column_bytes(stmt_, i)))
+             : std::string();
+  }
+  std::int64_t column_int(int i) const { return sqlite3_column_int64(stmt_, i); }
+  double column_real(int i) const { return sqlite3_column_double(stmt_, i); }
+
+ private:
+  sqlite3_stmt* stmt_;
+};
+
+class SqliteStorage final : public Storage {
+ public:
+  explicit SqliteStorage(sqlite3* db) : db_(db) {}
+  ~SqliteStorage() override {
+    for (auto& [sql, stmt] : cache_) sqlite3_finalize(stmt);
+    sqlite3_close(db_);
+  }
+
+  Status init() {
+    std::lock_guard lock(mutex_);
+    sqlite3_busy_timeout(db_, 5000);
+    for (const char* sql :
+         {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON"}) {
+      if (Status st = exec(sql); !st) return st;
+    }
+    for (const char* sql : sqlite_schema()) {
+      if (Status st = exec(sql); !st) return st;
+    }
+    return Status::ok();
+  }
+
+  Result<IngestResult> ingest_batch(const IngestBatch& batch) override {
+    std::lock_guard lock(mutex_);
+    if (Status st = exec("BEGIN IMMEDIATE"); !st) return st;
+    Result<IngestResult> result = ingest_locked(batch);
+    if (Status st = finish(result.is_ok()); !st) return st;
+    return result;
+  }
+
+  Result<std::size_t> delete_installation(const std::string& install_id, SystemTime now) override {
+    std::lock_guard lock(mutex_);
+    if (Status st = exec("BEGIN IMMEDIATE"); !st) return st;
+    std::size_t removed = 0;
+    bool ok = false;
+    {
+      Use del = use("DELETE FROM raw_events WHERE install_id = ?1");
+      del.text(1, install_id);
+      if (del.step() == SQLITE_DONE) {
+        removed = static_cast<std::size_t>(sqlite3_changes(db_));
+        Use rec = use("INSERT INTO deletions(deleted_at, events_removed) VALUES(?1, ?2)");
+        rec.integer(1, to_unix_millis(now)).integer(2, static_cast<std::int64_t>(removed));
+        ok = rec.step() == SQLITE_DONE;
+      }
+    }
+    if (!ok) {
+      Status st = error("delete");
+      (void)exec("ROLLBACK");
+      return st;
+    }
+    if (Status st = finish(true); !st) return st;
+    return removed;
+  }
+
+  Result<RollupReport> roll_up(SystemTime cutoff, SystemTime batch_cutoff,
+                               const RollupFn& rollup) override {
+    std::lock_guard lock(mutex_);
+    RollupReport report;
+    for (;;) {
+      if (Status st = exec("BEGIN IMMEDIATE"); !st) return st;
+      std::vector<StoredEvent> events;
+      std::int64_t last_id = 0;
+      {
+        Use q =
+            use("SELECT id, event_type, day, body FROM raw_events WHERE received_at < ?1 "
+                "ORDER BY id LIMIT ?2");
+        q.integer(1, to_unix_millis(cutoff)).integer(2, static_cast<std::int64_t>(kRollupChunk));
+        int rc;
+        while ((rc = q.step()) == SQLITE_ROW) {
+          last_id = q.column_int(0);
+          events.push_back({q.column_text(1), q.column_text(2), q.column_text(3)});
+        }
+        if (rc != SQLITE_DONE) {
+          Status st = error("roll up");
+          (void)exec("ROLLBACK");
+          return st;
+        }
+      }
+      bool ok = true;
+      if (!events.empty()) {
+        ok = add_locked(rollup(events)).is_ok();
+        if (ok) {
+          Use del = use("DELETE FROM raw_events WHERE received_at < ?1 AND id <= ?2");
+          del.integer(1, to_unix_millis(cutoff)).integer(2, last_id);
+          ok = del.step() == SQLITE_DONE;
+        }
+      }
+      if (Status st = finish(ok); !st) return st;
+      report.events_rolled_up += events.size();
+      if (events.size() < kRollupChunk) break;
+    }
+    Use purge = use("DELETE FROM batches WHERE received_at < ?1");
+    purge.integer(1, to_unix_millis(batch_cutoff));
+    if (purge.step() != SQLITE_DONE) return error("purge batches");
+    report.batches_purged = static_cast<std::size_t>(sqlite3_changes(db_));
+    return report;
+  }
+
+  Status add_aggregates(const AggregateRows& rows) override {
+    std::lock_guard lock(mutex_);
+    if (Status st = exec("BEGIN IMMEDIATE"); !st) return st;
+    Status st = add_locked(rows);
+    if (Status fin = finish(st.is_ok()); !fin) return fin;
+    return st;
+  }
+
+  Result<AggregateRows> aggregates(const std::string& from_day,
+                                   const std::string& to_day) override {
+    std::lock_guard lock(mutex_);
+    AggregateRows rows;
+    Use q =
+        use("SELECT day, metric, dim, value FROM daily_aggregates WHERE day >= ?1 AND day <= ?2");
+    q.text(1, from_day).text(2, to_day);
+    int rc;
+    while ((rc = q.step()) == SQLITE_ROW) {
+      rows[{q.column_text(0), q.column_text(1), q.column_text(2)}] += q.column_real(3);
+    }
+    if (rc != SQLITE_DONE) return error("read aggregates");
+    return rows;
+  }
+
+  Result<std::vector<StoredEvent>> raw_events(const std::string& from_day,
+                                              const std::string& to_day) override {
+    std::lock_guard lock(mutex_);
+    std::vector<StoredEvent> events;
+    Use q = use("SELECT event_type, day, body FROM raw_events WHERE day >= ?1 AND day <= ?2");
+    q.text(1, from_day).text(2, to_day);
+    int rc;
+    while ((rc = q.step()) == SQLITE_ROW) {
+      events.push_back({q.column_text(0), q.column_text(1), q.column_text(2)});
+    }
+    if (rc != SQLITE_DONE) return error("read raw events");
+    return events;
+  }
+
+  Result<StorageCounts> counts() override {
+    std::lock_guard lock(mutex_);
+    StorageCounts c;
+    Use q =
+        use("SELECT (SELECT COUNT(*) FROM raw_events), (SELECT COUNT(*) FROM batches), "
+            "(SELECT COUNT(*) FROM deletions)");
+    if (q.step() != SQLITE_ROW) return error("count");
+    c.raw_events = q.column_int(0);
+    c.batches = q.column_int(1);
+    c.deletions = q.column_int(2);
+    return c;
+  }
+
+  Status ping() override {
+    std::lock_guard lock(mutex_);
+    Use q = use("SELECT 1");
+    return q.step() == SQLITE_ROW ? Status::ok() : error("ping");
+  }
+
+  std::string kind() const override { return "sqlite"; }
+
+ private:
+  Result<IngestResult> ingest_locked(const IngestBatch& batch) {
+    {
+      Use seen = use("SELECT accepted, rejected FROM batches WHERE batch_id = ?1");
+      seen.text(1, batch.batch_id);
+      int rc = seen.step();
+      if (rc == SQLITE_ROW) {
+        return IngestResult{true, static_cast<std::size_t>(seen.column_int(0)),
+                            static_cast<std::size_t>(seen.column_int(1))};
+      }
+      if (rc != SQLITE_DONE) return error("check batch");
+    }
+    const std::int64_t received = to_unix_millis(batch.received_at);
+    {
+      Use ins =
+          use("INSERT INTO batches(batch_id, received_at, accepted, rejected) VALUES(?1,?2,?3,?4)");
+      ins.text(1, batch.batch_id)
+          .integer(2, received)
+          .integer(3, static_cast<std::int64_t>(batch.events.size()))
+          .integer(4, static_cast<std::int64_t>(batch.rejected));
+      if (ins.step() != SQLITE_DONE) return error("record batch");
+    }
+    for (const NewEvent& e : batch.events) {
+      Use ins =
+          use("INSERT INTO raw_events(install_id, event_type, day, received_at, body) "
+              "VALUES(?1,?2,?3,?4,?5)");
+      ins.text(1, batch.install_id).text(2, e.event_type).text(3, e.day).integer(4, received);
+      ins.text(5, e.body);
+      if (ins.step() != SQLITE_DONE) return error("store event");
+    }
+    return IngestResult{false, batch.events.size(), batch.rejected};
+  }
+
+  Status add_locked(const AggregateRows& rows) {
+    for (const auto& [key, value] : rows) {
+      Use up =
+          use("INSERT INTO daily_aggregates(day, metric, dim, value) VALUES(?1,?2,?3,?4) "
+              "ON CONFLICT(day, metric, dim) DO UPDATE SET "
+              "value = daily_aggregates.value + excluded.value");
+      up.text(1, key.day).text(2, key.metric).text(3, key.dim).real(4, value);
+      if (up.step() != SQLITE_DONE) return error("add aggregates");
+    }
+    return Status::ok();
+  }
+
+  // Commits when ok, else rolls back; the error of a failed commit is returned.
+  Status finish(bool ok) {
+    if (ok) {
+      if (Status st = exec("COMMIT"); !st) {
+        (void)exec("ROLLBACK");
+        return st;
+      }
+      return Status::ok();
+    }
+    return exec("ROLLBACK");
+  }
+
+  Status exec(const char* sql) {
+    char* msg = nullptr;
+    if (sqlite3_exec(db_, sql, nullptr, nullptr, &msg) != SQLITE_OK) {
+      std::string text = msg ? msg : "unknown error";
+      sqlite3_free(msg);
+      return Status::error(busy() ? "busy" : "io_error", std::string("database: ") + text);
+    }
+    return Status::ok();
+  }
+
+  Use use(const char* sql) {
+    auto it = cache_.find(sql);
+    if (it == cache_.end()) {
+      sqlite3_stmt* stmt = nullptr;
+      if (sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) !=
+          SQLITE_OK) {
+        // A statement that does not prepare is a programming error in this file; the first
+        // step on the null statement reports SQLITE_MISUSE, which every caller handles.
+        stmt = nullptr;
+      }
+      it = cache_.emplace(sql, stmt).first;
+    }
+    return Use(it->second);
+  }
+
+  bool busy() const {
+    int code = sqlite3_errcode(db_);
+    return code == SQLITE_BUSY || code == SQLITE_LOCKED;
+  }
+
+  Status error(const char* what) const {
+    return Status::error(busy() ? "busy" : "io_error",
+                         std::string("database: could not ") + what + ": " + sqlite3_errmsg(db_));
+  }
+
+  std::mutex mutex_;
+  sqlite3* db_;
+  std::unordered_map<const char*, sqlite3_stmt*> cache_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Storage>> open_sqlite_storage(const std::string& path) {
+  sqlite3* db = nullptr;
+  int rc = sqlite3_open_v2(
+      path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string message = db ? sqlite3_errmsg(db) : "out of memory";
+    sqlite3_close(db);
+    return Status::error("io_error", "cannot open database " + path + ": " + message);
+  }
+  auto storage = std::make_unique<SqliteStorage>(db);
+  if (Status st = storage->init(); !st) return st;
+  return std::unique_ptr<Storage>(std::move(storage));
+}
+
+}  // namespace dollhouse::server

@@ -1,0 +1,17 @@
+// The SQLite implementation of Storage: one file, WAL mode, zero setup.
+//
+// One connection guarded by a mutex; every method takes it for the whole call, so a batch and
+// its dedup check are one transaction. Prepared statements are cached on the connection.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "server/storage/storage.hpp"
+
+namespace dollhouse::server {
+
+// Opens (creating when missing) the database file at `path` and its schema.
+Result<std::unique_ptr<Storage>> open_sqlite_storage(const std::string& path);
+
+}  // namespace dollhouse::server

@@ -1,0 +1,122 @@
+// Storage for the reference server: raw events (kept at most about a day), the batch ids seen
+// (for deduplication), daily aggregates (counts only, never an installId) and a record of
+// deletions (time and count only).
+//
+// One interface, two implementations: SQLite (one file, the default) and PostgreSQL (several
+// stateless server instances sharing one database). Both pass the same contract test suite.
+// Every call returns a Status or Result the caller must check. Implementations are thread-safe:
+// any thread may call any method at any time.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "common/clock.hpp"
+#include "common/status.hpp"
+
+namespace dollhouse::server {
+
+// One counter of the daily aggregates: on `day` (YYYY-MM-DD, UTC), `metric` ("installations.os")
+// broken down by `dim` ("linux").
+struct AggregateKey {
+  std::string day;
+  std::string metric;
+  std::string dim;
+  friend bool operator<(const AggregateKey& a, const AggregateKey& b) {
+    return std::tie(a.day, a.metric, a.dim) < std::tie(b.day, b.metric, b.dim);
+  }
+};
+using AggregateRows = std::map<AggregateKey, double>;
+
+// A validated, scrubbed event ready to store. `day` is its UTC date (YYYY-MM-DD).
+struct NewEvent {
+  std::string event_type;
+  std::string day;
+  std::string body;  // the cleaned event as compact JSON
+};
+
+struct IngestBatch {
+  std::string batch_id;
+  std::string install_id;
+  SystemTime received_at;
+  std::vector<NewEvent> events;
+  std::size_t rejected = 0;  // events of this batch that were not accepted
+};
+
+struct IngestResult {
+  bool duplicate = false;
+  std::size_t accepted = 0;  // for a duplicate: what the first delivery accepted
+  std::size_t rejected = 0;
+};
+
+// A raw event as the rollup sees it: no installId column, only the day and the cleaned body.
+struct StoredEvent {
+  std::string event_type;
+  std::string day;
+  std::string body;
+};
+
+struct RollupReport {
+  std::size_t events_rolled_up = 0;
+  std::size_t batches_purged = 0;
+  bool skipped = false;  // another instance held the aggregation lock
+};
+
+struct StorageCounts {
+  std::int64_t raw_events = 0;
+  std::int64_t batches = 0;
+  std::int64_t deletions = 0;
+};
+
+// Turns raw events into aggregate counters; pure.
+using RollupFn = std::function<AggregateRows(const std::vector<StoredEvent>&)>;
+
+class Storage {
+ public:
+  virtual ~Storage() = default;
+
+  // Stores the batch's events unless its batch id was seen before (then nothing is stored and
+  // the first delivery's counts are returned with duplicate = true). Atomic: a batch is stored
+  // entirely or not at all, and two deliveries racing store it once.
+  virtual Result<IngestResult> ingest_batch(const IngestBatch& batch) = 0;
+
+  // Removes every raw event of install_id and records that a deletion happened (time and
+  // number of events, not the id). Returns how many events were removed.
+  virtual Result<std::size_t> delete_installation(const std::string& install_id,
+                                                  SystemTime now) = 0;
+
+  // Moves raw events received before `cutoff` into the daily aggregates (through `rollup`) and
+  // deletes them, in one transaction per chunk; forgets batch ids seen before `batch_cutoff`.
+  virtual Result<RollupReport> roll_up(SystemTime cutoff, SystemTime batch_cutoff,
+                                       const RollupFn& rollup) = 0;
+
+  // Adds counters to the daily aggregates (used for counts of rejected events).
+  virtual Status add_aggregates(const AggregateRows& rows) = 0;
+
+  // Aggregate rows and raw events whose day lies in [from_day, to_day].
+  virtual Result<AggregateRows> aggregates(const std::string& from_day,
+                                           const std::string& to_day) = 0;
+  virtual Result<std::vector<StoredEvent>> raw_events(const std::string& from_day,
+                                                      const std::string& to_day) = 0;
+
+  virtual Result<StorageCounts> counts() = 0;
+  // A cheap round trip, for /healthz.
+  virtual Status ping() = 0;
+  // "sqlite" or "postgresql".
+  virtual std::string kind() const = 0;
+};
+
+// Opens "postgresql://…" / "postgres://…" with PostgreSQL, anything else as a SQLite file path.
+// Creates the schema when missing.
+Result<std::unique_ptr<Storage>> open_storage(const std::string& database);
+
+// Events are handled in chunks of this many rows by roll_up, to bound memory.
+inline constexpr std::size_t kRollupChunk = 2000;
+
+}  // namespace dollhouse::server

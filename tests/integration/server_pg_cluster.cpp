@@ -1,0 +1,112 @@
+#include "tests/integration/server_pg_cluster.hpp"
+
+#include <pwd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <system_error>
+#include <vector>
+
+#include "tests/support/child_process.hpp"
+
+namespace dollhouse::testing {
+
+namespace {
+
+std::string find_bin_dir() {
+  for (const char* version : {"17", "16", "15", "14", "13"}) {
+    std::string dir = std::string("/usr/lib/postgresql/") + version + "/bin";
+    if (::access((dir + "/initdb").c_str(), X_OK) == 0 &&
+        ::access((dir + "/pg_ctl").c_str(), X_OK) == 0) {
+      return dir;
+    }
+  }
+  return "";
+}
+
+std::string runuser_path() {
+  return ::access("/usr/sbin/runuser", X_OK) == 0 ? "/usr/sbin/runuser" : "/sbin/runuser";
+}
+
+}  // namespace
+
+PostgresCluster& PostgresCluster::instance() {
+  static PostgresCluster cluster;
+  return cluster;
+}
+
+PostgresCluster::PostgresCluster() {
+  bin_ = find_bin_dir();
+  if (bin_.empty()) {
+    reason_ =
+        "PostgreSQL server binaries not found under /usr/lib/postgresql/*/bin "
+        "(install Debian's postgresql package)";
+    return;
+  }
+  std::string pattern = "/tmp/dh-pg-XXXXXX";
+  if (::mkdtemp(pattern.data()) == nullptr) {
+    reason_ = "mkdtemp failed";
+    return;
+  }
+  dir_ = pattern;
+  uid_t uid = ::geteuid();
+  if (uid == 0) {
+    // initdb refuses to run as root: hand the directory to an unprivileged account.
+    for (const char* name : {"postgres", "nobody"}) {
+      if (const passwd* pw = ::getpwnam(name)) {
+        run_as_ = name;
+        if (::chown(dir_.c_str(), pw->pw_uid, pw->pw_gid) != 0) run_as_.clear();
+        break;
+      }
+    }
+    if (run_as_.empty()) {
+      reason_ = "running as root and no postgres or nobody account to run PostgreSQL as";
+      return;
+    }
+  }
+  auto command = [this](std::vector<std::string> argv) {
+    if (!run_as_.empty()) argv.insert(argv.begin(), {runuser_path(), "-u", run_as_, "--"});
+    return run_process(argv, base_env(dir_), "", std::chrono::seconds(60));
+  };
+  RunResult init = command({bin_ + "/initdb", "-D", dir_ + "/data", "-A", "trust", "-U", "postgres",
+                            "-E", "UTF8", "--no-sync", "--no-instructions"});
+  if (init.exit_code != 0) {
+    reason_ = "initdb failed: " + init.err;
+    return;
+  }
+  RunResult start = command({bin_ + "/pg_ctl", "-D", dir_ + "/data", "-l", dir_ + "/server.log",
+                             "-w", "-t", "30", "-o",
+                             "-k " + dir_ +
+                                 " -c listen_addresses= -c fsync=off -c synchronous_commit=off "
+                                 "-c full_page_writes=off -c max_connections=200",
+                             "start"});
+  if (start.exit_code != 0) {
+    reason_ = "pg_ctl start failed: " + start.err + start.out;
+    return;
+  }
+  uri_ = "postgresql:///postgres?host=" + dir_ + "&user=postgres";
+}
+
+bool PostgresCluster::truncate_server_tables() const {
+  RunResult r = run_process({"/usr/bin/psql", "-q", "-v", "ON_ERROR_STOP=1", uri_, "-c",
+                             "TRUNCATE raw_events, batches, daily_aggregates, deletions"},
+                            base_env(dir_));
+  return r.exit_code == 0;
+}
+
+PostgresCluster::~PostgresCluster() {
+  if (!uri_.empty()) {
+    std::vector<std::string> argv = {bin_ + "/pg_ctl", "-D", dir_ + "/data", "-m",
+                                     "immediate",      "-w", "stop"};
+    if (!run_as_.empty()) argv.insert(argv.begin(), {runuser_path(), "-u", run_as_, "--"});
+    (void)run_process(argv, base_env(dir_), "", std::chrono::seconds(30));
+  }
+  if (!dir_.empty()) {
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
+  }
+}
+
+}  // namespace dollhouse::testing

@@ -1,0 +1,10 @@
+# Server integration tests: the real dollhouse-telemetry-server over real HTTP(S) on 127.0.0.1.
+add_library(dollhouse_server_test_harness STATIC server_harness.cpp)
+target_link_libraries(dollhouse_server_test_harness
+  PUBLIC dollhouse_server_test_support dollhouse_server PRIVATE dollhouse_build_flags)
+
+dollhouse_add_test(server_integration_test SOURCES server_integration_test.cpp
+                   LIBS dollhouse_server_test_harness)
+foreach(t server_integration_test)
+  add_dependencies(${t} dollhouse-telemetry-server)
+endforeach()
