@@ -60,7 +60,8 @@ std::int64_t to_unix_millis(SystemTime t) {
 }
 
 SystemTime from_unix_millis(std::int64_t ms) {
-  return SystemTime(std::chrono::duration_cast<SystemTime::duration>(std::chrono::milliseconds(ms)));
+  return SystemTime(
+      std::chrono::duration_cast<SystemTime::duration>(std::chrono::milliseconds(ms)));
 }
 
 std::string format_iso8601(SystemTime t) {

@@ -17,7 +17,9 @@ std::string lower(std::string s) {
   return s;
 }
 
-bool is_set(const std::optional<std::string>& v) { return v.has_value() && !v->empty(); }
+bool is_set(const std::optional<std::string>& v) {
+  return v.has_value() && !v->empty();
+}
 
 }  // namespace
 
@@ -74,12 +76,22 @@ std::string resolve_socket_path(const std::optional<std::string>& flag, const En
 
 std::string detect_ci(const EnvLookup& env) {
   // Variables that CI systems set and that people do not set by hand on a workstation.
-  static constexpr std::array<const char*, 16> kCiVariables = {
-      "CI",           "CONTINUOUS_INTEGRATION", "GITHUB_ACTIONS", "GITLAB_CI",
-      "BUILDKITE",    "JENKINS_URL",            "TF_BUILD",       "CIRCLECI",
-      "TRAVIS",       "TEAMCITY_VERSION",       "BITBUCKET_BUILD_NUMBER",
-      "CODEBUILD_BUILD_ID", "DRONE",            "APPVEYOR",       "SEMAPHORE",
-      "BUILD_BUILDID"};
+  static constexpr std::array<const char*, 16> kCiVariables = {"CI",
+                                                               "CONTINUOUS_INTEGRATION",
+                                                               "GITHUB_ACTIONS",
+                                                               "GITLAB_CI",
+                                                               "BUILDKITE",
+                                                               "JENKINS_URL",
+                                                               "TF_BUILD",
+                                                               "CIRCLECI",
+                                                               "TRAVIS",
+                                                               "TEAMCITY_VERSION",
+                                                               "BITBUCKET_BUILD_NUMBER",
+                                                               "CODEBUILD_BUILD_ID",
+                                                               "DRONE",
+                                                               "APPVEYOR",
+                                                               "SEMAPHORE",
+                                                               "BUILD_BUILDID"};
   for (const char* name : kCiVariables) {
     auto v = env(name);
     if (!is_set(v)) continue;

@@ -37,7 +37,7 @@ class [[nodiscard]] Status {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : value_(std::move(value)) {}       // NOLINT: implicit by design
   Result(Status error) : value_(std::move(error)) {}  // NOLINT: implicit by design
 
   bool is_ok() const { return std::holds_alternative<T>(value_); }

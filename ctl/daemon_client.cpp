@@ -75,8 +75,8 @@ Status DaemonClient::start_daemon() {
     auto conn = ipc::LineConnection::connect(socket_path_, deadline);
     if (conn) {
       conn_ = std::move(conn.value());
-      std::cerr << "dollhousectl: the telemetry daemon was not running; started it ("
-                << binary << ")\n";
+      std::cerr << "dollhousectl: the telemetry daemon was not running; started it (" << binary
+                << ")\n";
       return Status::ok();
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));

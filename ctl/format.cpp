@@ -15,9 +15,8 @@ std::string relative_time(const std::string& iso, SystemTime now) {
     std::int64_t seconds;
     const char* name;
   };
-  static constexpr Unit kUnits[] = {{86400 * 365, "year"}, {86400 * 30, "month"},
-                                    {86400, "day"},        {3600, "hour"},
-                                    {60, "minute"}};
+  static constexpr Unit kUnits[] = {
+      {86400 * 365, "year"}, {86400 * 30, "month"}, {86400, "day"}, {3600, "hour"}, {60, "minute"}};
   for (const auto& u : kUnits) {
     if (a >= u.seconds) {
       std::int64_t n = (a + u.seconds / 2) / u.seconds;

@@ -1,3 +1,5 @@
 #include "ctl/run_ctl.hpp"
 
-int main(int argc, char** argv) { return dollhouse::ctl::RunCtl(argc, argv); }
+int main(int argc, char** argv) {
+  return dollhouse::ctl::RunCtl(argc, argv);
+}

@@ -24,7 +24,9 @@ bool TelemetryConfig::category_enabled(const std::string& category) const {
 bool TelemetryConfig::collect_crash_reports() const {
   return category_enabled("crash") && category_enabled("error");
 }
-bool TelemetryConfig::collect_usage_stats() const { return category_enabled("usage"); }
+bool TelemetryConfig::collect_usage_stats() const {
+  return category_enabled("usage");
+}
 bool TelemetryConfig::collect_performance_metrics() const {
   return category_enabled("performance");
 }

@@ -1,8 +1,8 @@
 #include "daemon/daemon.hpp"
 
-#include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
+#include <boost/asio/post.hpp>
 
 #include "daemon/commands/command_table.hpp"
 #include "daemon/consent.hpp"
@@ -65,9 +65,9 @@ void Daemon::do_accept() {
     } else if (sessions_.size() >= kMaxConnections) {
       count("connections.rejected_limit");
       spdlog::warn("connection limit of {} reached; refusing a client", kMaxConnections);
-      std::string line = ipc::error_reply(
-          nullptr, ipc::errc::kOverloaded,
-          "too many connections to the telemetry daemon; try again later");
+      std::string line =
+          ipc::error_reply(nullptr, ipc::errc::kOverloaded,
+                           "too many connections to the telemetry daemon; try again later");
       boost::system::error_code ignored;
       socket.non_blocking(true, ignored);
       socket.write_some(asio::buffer(line), ignored);
@@ -109,10 +109,20 @@ void Daemon::handle_frame(const std::shared_ptr<Session>& session, const ipc::Fr
   }
 }
 
+Status Daemon::rotate_install_id() {
+  TelemetryConfig config = config_;
+  config.install_id = make_uuid_v4(*options_.random);
+  return replace_config(std::move(config));
+}
+
 Status Daemon::replace_config(TelemetryConfig config) {
   if (Status st = save_config(config_path_, config); !st) return st;
   config_ = std::move(config);
   return Status::ok();
+}
+
+std::string Daemon::collection_blocked_by() const {
+  return collection_blocker(config_, options_.kill_switch, kPolicyVersion);
 }
 
 std::string Daemon::drop_reason_for(const std::string& category) const {
@@ -124,8 +134,8 @@ json Daemon::consent_summary() const {
   return {{"enabled", blocker.empty()},
           {"given", config_.consent_given},
           {"blockedBy", blocker.empty() ? json() : json(blocker)},
-          {"overriddenBy", options_.kill_switch.off ? json(options_.kill_switch.overridden_by)
-                                                    : json()},
+          {"overriddenBy",
+           options_.kill_switch.off ? json(options_.kill_switch.overridden_by) : json()},
           {"policyVersion", kPolicyVersion},
           {"categories", config_.categories}};
 }
@@ -166,13 +176,13 @@ json Daemon::status_base() const {
           {"level", level_of(config_.categories)},
           {"installId", config_.install_id.empty() ? json() : json(config_.install_id)},
           {"retentionDays", config_.max_data_retention_days},
-          {"upload",
-           {{"endpoint", options_.endpoint},
-            {"configured", false},
-            {"lastSuccess", nullptr},
-            {"lastError", nullptr},
-            {"nextAttempt", nullptr},
-            {"consecutiveFailures", 0}}},
+          {"upload", uploader_ != nullptr ? uploader_->status_json()
+                                          : json{{"endpoint", options_.endpoint},
+                                                 {"configured", false},
+                                                 {"lastSuccess", nullptr},
+                                                 {"lastError", nullptr},
+                                                 {"nextAttempt", nullptr},
+                                                 {"consecutiveFailures", 0}}},
           {"daemon",
            {{"version", DOLLHOUSE_VERSION},
             {"pid", static_cast<int>(::getpid())},
@@ -221,7 +231,7 @@ void Daemon::run_maintenance() {
   bool performance_allowed = drop_reason_for("performance").empty();
   AppInfo stamp_template;  // copied into the task: the storage thread must not read config_
   json base = stamp(json::object(), stamp_template);
-  storage_.post([=](StorageContext& ctx) {
+  storage_.post([=, this](StorageContext& ctx) {
     if (auto evicted = ctx.store.evict_older_than(cutoff); evicted && evicted->removed > 0) {
       ctx.count("dropped.evicted_retention", evicted->removed_unsent);
       ctx.count("pruned.retention", evicted->removed - evicted->removed_unsent);
@@ -242,6 +252,9 @@ void Daemon::run_maintenance() {
         event["platform"]["mcpClient"] = data.value("mcpClient", "unknown");
         if (ctx.store.append(to_unix_millis(ctx.now), "weekly_summary", event.dump())) {
           ctx.appended = true;
+          ctx.on_commit.push_back([this](const Status& st) {
+            if (st) asio::post(io_, [this] { note_events_stored(1); });
+          });
         }
       } else {
         ctx.count(usage_allowed ? "dropped.invalid_event" : "dropped.category_off");

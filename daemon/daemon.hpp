@@ -23,6 +23,7 @@
 #include "daemon/platform_info.hpp"
 #include "daemon/session.hpp"
 #include "daemon/storage/storage_worker.hpp"
+#include "daemon/upload/uploader.hpp"
 #include "ipc/protocol.hpp"
 #include "privacy/privacy.hpp"
 
@@ -45,6 +46,10 @@ class Daemon {
   Daemon(boost::asio::io_context& io, DaemonOptions options, TelemetryConfig config,
          StorageWorker& storage, privacy::Scrubber scrubber);
 
+  // The uploader, when there is one (it outlives the daemon object's use of it).
+  void set_uploader(Uploader* uploader) { uploader_ = uploader; }
+  Uploader* uploader() { return uploader_; }
+
   // Starts accepting on an already listening socket and the maintenance timer.
   void start(Acceptor acceptor);
   // Stops accepting and closes every connection. Requests already read were dispatched.
@@ -57,11 +62,14 @@ class Daemon {
 
   // Used by commands.
   const DaemonOptions& options() const { return options_; }
+  boost::asio::io_context& io() { return io_; }
   const TelemetryConfig& config() const { return config_; }
   Status replace_config(TelemetryConfig config);
   SystemTime now() const { return options_.clock->now(); }
   RandomSource& random() { return *options_.random; }
   const privacy::Scrubber& scrubber() const { return scrubber_; }
+  // "" when collection is on (whatever the categories), else why not.
+  std::string collection_blocked_by() const;
   // "" when an event of this category may be stored now, else the drop reason.
   std::string drop_reason_for(const std::string& category) const;
   // The consent part of hello and status replies.
@@ -82,6 +90,12 @@ class Daemon {
 
   // Retention and the weekly rollup; runs at start and every kMaintenanceInterval.
   void run_maintenance();
+  // Tells the uploader that n more events are waiting.
+  void note_events_stored(std::int64_t n) {
+    if (uploader_ != nullptr && n > 0) uploader_->on_events_accepted(n);
+  }
+  // Replaces the installId (after a remote deletion) and saves the config.
+  Status rotate_install_id();
 
  private:
   void do_accept();
@@ -91,6 +105,7 @@ class Daemon {
   DaemonOptions options_;
   TelemetryConfig config_;
   StorageWorker& storage_;
+  Uploader* uploader_ = nullptr;
   privacy::Scrubber scrubber_;
   std::string config_path_;
   std::optional<Acceptor> acceptor_;

@@ -12,16 +12,16 @@ namespace dollhouse::daemon {
 Status setup_logging(const std::string& logs_dir, const std::string& level) {
   auto parsed = spdlog::level::from_str(level);
   if (parsed == spdlog::level::off && level != "off") {
-    return Status::error("usage", "unknown log level \"" + level +
-                                      "\": use trace, debug, info, warn, error or off");
+    return Status::error(
+        "usage", "unknown log level \"" + level + "\": use trace, debug, info, warn, error or off");
   }
   if (Status st = ipc::prepare_private_directory(logs_dir); !st) return st;
   try {
     auto console = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
-    auto file = std::make_shared<spdlog::sinks::rotating_file_sink_mt>(
-        logs_dir + "/telemetryd.log", kLogFileBytes, kLogFiles);
-    auto logger = std::make_shared<spdlog::logger>(
-        "telemetryd", spdlog::sinks_init_list{console, file});
+    auto file = std::make_shared<spdlog::sinks::rotating_file_sink_mt>(logs_dir + "/telemetryd.log",
+                                                                       kLogFileBytes, kLogFiles);
+    auto logger =
+        std::make_shared<spdlog::logger>("telemetryd", spdlog::sinks_init_list{console, file});
     logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v");
     logger->set_level(parsed);
     logger->flush_on(spdlog::level::info);

@@ -1,3 +1,5 @@
 #include "daemon/run_daemon.hpp"
 
-int main(int argc, char** argv) { return dollhouse::daemon::RunDaemon(argc, argv); }
+int main(int argc, char** argv) {
+  return dollhouse::daemon::RunDaemon(argc, argv);
+}

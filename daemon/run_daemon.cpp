@@ -3,13 +3,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
-#include <CLI/CLI.hpp>
 #include <csignal>
 #include <iostream>
 #include <optional>
-#include <spdlog/spdlog.h>
 
 #include "common/environment.hpp"
 #include "daemon/daemon.hpp"
@@ -25,8 +25,6 @@ namespace asio = boost::asio;
 
 namespace {
 
-constexpr const char* kDefaultEndpoint = "https://telemetry.dollhousemcp.com/api/v1/telemetry";
-
 int fail(const std::string& message) {
   std::cerr << "dollhouse-telemetryd: " << message << "\n";
   if (spdlog::default_logger()) spdlog::error("{}", message);
@@ -36,17 +34,39 @@ int fail(const std::string& message) {
 }  // namespace
 
 int RunDaemon(int argc, char** argv) {
-  CLI::App cli{"dollhouse-telemetryd: the per-user Dollhouse Telemetry daemon. Receives events "
-               "from apps over a local socket, applies the user's consent, removes personal "
-               "data and keeps them in a local queue. Runs in the foreground."};
+  CLI::App cli{
+      "dollhouse-telemetryd: the per-user Dollhouse Telemetry daemon. Receives events "
+      "from apps over a local socket, applies the user's consent, removes personal "
+      "data and keeps them in a local queue. Runs in the foreground."};
   std::optional<std::string> home_flag, socket_flag, endpoint_flag;
   std::string log_level = "info";
+  UploadSettings upload = default_upload_settings();
+  std::int64_t upload_interval_s = upload.flush_interval.count() / 1000;
+  std::int64_t backoff_base_ms = upload.backoff_base.count();
+  std::int64_t backoff_cap_ms = upload.backoff_cap.count();
+  std::int64_t request_timeout_ms = upload.timeouts.total.count();
   cli.add_option("--home", home_flag, "Data root (default: $DOLLHOUSE_HOME or ~/.dollhouse)");
   cli.add_option("--socket", socket_flag,
                  "Socket path (default: $DOLLHOUSE_TELEMETRY_SOCKET, "
                  "$XDG_RUNTIME_DIR/dollhouse/telemetry.sock, or <root>/run/telemetry.sock)");
   cli.add_option("--endpoint", endpoint_flag, "Ingestion URL events are uploaded to");
   cli.add_option("--log-level", log_level, "trace, debug, info, warn, error or off")
+      ->capture_default_str();
+  cli.add_option("--upload-interval", upload_interval_s,
+                 "Seconds between uploads while events are pending (kFlushInterval)")
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{7 * 24 * 3600}))
+      ->capture_default_str();
+  cli.add_option("--backoff-base", backoff_base_ms,
+                 "Milliseconds: first retry window after a failed upload (kBackoffBase)")
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{24 * 3600 * 1000}))
+      ->capture_default_str();
+  cli.add_option("--backoff-cap", backoff_cap_ms,
+                 "Milliseconds: largest retry window (kBackoffCap)")
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{7 * 24 * 3600 * 1000LL}))
+      ->capture_default_str();
+  cli.add_option("--request-timeout", request_timeout_ms,
+                 "Milliseconds one upload request may take in all (kRequestTimeout)")
+      ->check(CLI::Range(std::int64_t{100}, std::int64_t{600 * 1000}))
       ->capture_default_str();
   cli.set_version_flag("--version", DOLLHOUSE_VERSION);
   try {
@@ -119,14 +139,26 @@ int RunDaemon(int argc, char** argv) {
   }
   Daemon daemon(io, std::move(options), std::move(loaded.config), storage,
                 privacy::Scrubber(privacy::MachineIdentity::current()));
+  upload.flush_interval = std::chrono::seconds(upload_interval_s);
+  upload.backoff_base = Millis(backoff_base_ms);
+  upload.backoff_cap = Millis(std::max(backoff_cap_ms, backoff_base_ms));
+  upload.timeouts.total = Millis(request_timeout_ms);
+  upload.timeouts.connect = std::min(upload.timeouts.connect, upload.timeouts.total);
+  upload.timeouts.handshake = std::min(upload.timeouts.handshake, upload.timeouts.total);
+  std::string ca_file = env("DOLLHOUSE_TELEMETRY_CA_FILE").value_or("");
+  Uploader uploader(io, storage, clock, random, daemon.options().endpoint, ca_file, upload,
+                    [&daemon] { return daemon.collection_blocked_by(); });
+  daemon.set_uploader(&uploader);
   daemon.start(std::move(acceptor));
+  uploader.start();
 
   asio::signal_set signals(io, SIGTERM, SIGINT);
   signals.async_wait([&](const boost::system::error_code& ec, int signo) {
     if (ec) return;
     spdlog::info("received signal {}; finishing", signo);
     daemon.shutdown();
-    io.stop();
+    uploader.shutdown(std::chrono::duration_cast<Millis>(kShutdownFlushDeadline),
+                      [&io] { io.stop(); });
   });
   spdlog::info("dollhouse-telemetryd {} listening on {} (pid {})", DOLLHOUSE_VERSION, socket_path,
                ::getpid());

@@ -1,8 +1,8 @@
 #include "daemon/session.hpp"
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
-#include <spdlog/spdlog.h>
 
 #include "daemon/daemon.hpp"
 #include "ipc/protocol.hpp"
@@ -18,7 +18,9 @@ Session::Session(Daemon& daemon, Socket socket, std::uint64_t id)
       framer_(ipc::kMaxLineBytes),
       retry_timer_(socket_.get_executor()) {}
 
-void Session::start() { do_read(); }
+void Session::start() {
+  do_read();
+}
 
 void Session::close() {
   if (closed_) return;
@@ -88,8 +90,8 @@ void Session::reply_ok(const nlohmann::json& id, nlohmann::json fields, bool alw
   send(ipc::ok_reply(id, std::move(fields)));
 }
 
-void Session::reply_error(const nlohmann::json& id, std::string_view code,
-                          std::string_view message, bool always, nlohmann::json extra) {
+void Session::reply_error(const nlohmann::json& id, std::string_view code, std::string_view message,
+                          bool always, nlohmann::json extra) {
   if (id.is_null() && !always) return;
   if (extra.is_object()) {
     nlohmann::json reply = {{"id", id}, {"ok", false}, {"error", extra}};

@@ -13,12 +13,27 @@ namespace dollhouse::daemon {
 inline constexpr const char* kPolicyVersion = "1.0";
 
 // Local queue and log (telemetry.db).
-inline constexpr std::int64_t kDefaultRetentionDays = 90;      // maxDataRetention default
+inline constexpr std::int64_t kDefaultRetentionDays = 90;  // maxDataRetention default
 inline constexpr std::int64_t kMaxRetentionDays = 3650;
-inline constexpr std::int64_t kMaxStoredEvents = 50'000;       // oldest evicted first
+inline constexpr std::int64_t kMaxStoredEvents = 50'000;  // oldest evicted first
 inline constexpr std::int64_t kMaxStoredBytes = 20 * 1024 * 1024;
-inline constexpr std::size_t kMaxEventsPerCommit = 1024;       // group commit batch bound
+inline constexpr std::size_t kMaxEventsPerCommit = 1024;                // group commit batch bound
 inline constexpr auto kMaintenanceInterval = std::chrono::minutes(60);  // retention + rollup
+
+// Uploads (docs/upload.md).
+inline constexpr const char* kDefaultEndpoint =
+    "https://telemetry.dollhousemcp.com/api/v1/telemetry";
+inline constexpr std::int64_t kBatchMaxEvents = 500;
+inline constexpr std::int64_t kBatchMaxBytes = 512 * 1024;        // uncompressed JSON
+inline constexpr std::size_t kGzipThresholdBytes = 1024;          // bodies above this are gzipped
+inline constexpr auto kFlushInterval = std::chrono::minutes(60);  // while anything is pending
+inline constexpr auto kBackoffBase = std::chrono::seconds(60);
+inline constexpr auto kBackoffCap = std::chrono::hours(6);
+inline constexpr auto kMaxRetryAfter = std::chrono::hours(24);  // a longer Retry-After is cut
+inline constexpr auto kShutdownFlushDeadline = std::chrono::seconds(3);
+inline constexpr auto kConnectTimeout = std::chrono::seconds(10);
+inline constexpr auto kHandshakeTimeout = std::chrono::seconds(10);
+inline constexpr auto kRequestTimeout = std::chrono::seconds(30);
 
 // Connections.
 inline constexpr std::size_t kMaxConnections = 256;

@@ -13,8 +13,8 @@ using nlohmann::json;
 
 const std::vector<std::string>& usage_counter_names() {
   static const std::vector<std::string> k = {
-      "personasUsed", "skillsUsed",  "templatesUsed", "agentsUsed", "memoriesUsed",
-      "portfolioSyncs", "collectionBrowses", "sessions", "errors", "crashes"};
+      "personasUsed",   "skillsUsed",        "templatesUsed", "agentsUsed", "memoriesUsed",
+      "portfolioSyncs", "collectionBrowses", "sessions",      "errors",     "crashes"};
   return k;
 }
 

@@ -35,7 +35,7 @@ class LineFramer {
   std::size_t limit_;
   std::string buffer_;
   std::size_t start_ = 0;
-  bool skipping_ = false;   // inside an oversize line, waiting for its newline
+  bool skipping_ = false;  // inside an oversize line, waiting for its newline
   std::string oversize_prefix_;
 };
 

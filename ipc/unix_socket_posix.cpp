@@ -13,7 +13,9 @@
 namespace dollhouse::ipc {
 namespace {
 
-std::string errno_text(int e) { return std::strerror(e); }
+std::string errno_text(int e) {
+  return std::strerror(e);
+}
 
 int poll_timeout_ms(Deadline deadline) {
   auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -52,16 +54,17 @@ Status prepare_private_directory(const std::string& dir) {
     return Status::error("io_error", "cannot inspect " + dir + ": " + errno_text(errno));
   }
   if (!S_ISDIR(st.st_mode)) {
-    return Status::error("insecure_path", dir + " is not a directory (a symlink or a file); "
-                                               "remove it or choose another path");
+    return Status::error("insecure_path", dir +
+                                              " is not a directory (a symlink or a file); "
+                                              "remove it or choose another path");
   }
   if (st.st_uid != ::geteuid()) {
     return Status::error("insecure_path",
                          dir + " belongs to another user; choose a directory of your own");
   }
   if ((st.st_mode & 0077) != 0 && ::chmod(dir.c_str(), 0700) != 0) {
-    return Status::error("io_error", "cannot restrict " + dir + " to mode 0700: " +
-                                         errno_text(errno));
+    return Status::error("io_error",
+                         "cannot restrict " + dir + " to mode 0700: " + errno_text(errno));
   }
   return Status::ok();
 }
@@ -89,15 +92,17 @@ Result<int> listen_unix(const std::string& path, int backlog) {
   struct stat st {};
   if (::lstat(path.c_str(), &st) == 0) {
     if (!S_ISSOCK(st.st_mode)) {
-      return Status::error("in_use", path + " exists and is not a socket; remove it or choose "
-                                            "another --socket path");
+      return Status::error("in_use", path +
+                                         " exists and is not a socket; remove it or choose "
+                                         "another --socket path");
     }
-    auto probe = LineConnection::connect(path, std::chrono::steady_clock::now() +
-                                                   std::chrono::milliseconds(500));
+    auto probe = LineConnection::connect(
+        path, std::chrono::steady_clock::now() + std::chrono::milliseconds(500));
     if (probe) {
       return Status::error("in_use", "another dollhouse-telemetryd is already listening at " +
-                                         path + "; stop it first (dollhousectl shows its pid in "
-                                                "`telemetry status`)");
+                                         path +
+                                         "; stop it first (dollhousectl shows its pid in "
+                                         "`telemetry status`)");
     }
     if (st.st_uid != ::geteuid()) {
       return Status::error("insecure_path", path + " belongs to another user");
@@ -125,7 +130,9 @@ Result<int> listen_unix(const std::string& path, int backlog) {
 
 LineConnection::LineConnection(int fd) : fd_(fd) {}
 
-LineConnection::~LineConnection() { close(); }
+LineConnection::~LineConnection() {
+  close();
+}
 
 LineConnection::LineConnection(LineConnection&& other) noexcept
     : fd_(other.fd_), framer_(std::move(other.framer_)) {
@@ -153,8 +160,8 @@ Result<LineConnection> LineConnection::connect(const std::string& path, Deadline
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   if (path.size() >= sizeof addr.sun_path) {
-    return Status::error("invalid_path", "socket path is too long (" +
-                                             std::to_string(path.size()) + " bytes): " + path);
+    return Status::error("invalid_path", "socket path is too long (" + std::to_string(path.size()) +
+                                             " bytes): " + path);
   }
   std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
   int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);

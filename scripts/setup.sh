@@ -7,8 +7,8 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config git python3
   libboost-dev libboost-system-dev libssl-dev zlib1g-dev
   libsqlite3-dev sqlite3 nlohmann-json3-dev libspdlog-dev libcli11-dev libre2-dev
-  libgtest-dev libgmock-dev
-  libpq-dev postgresql openssl chromium
+  libgtest-dev libgmock-dev openssl
+  libpq-dev postgresql chromium
 )
 
 missing=()

@@ -31,8 +31,8 @@ std::string consent_box(const std::string& policy_version) {
          "|                                                                  |\n"
          "|  See every event before it is sent:  dollhousectl telemetry show |\n"
          "|  Change your mind at any time:    dollhousectl telemetry disable |\n"
-         "|  Privacy policy " + policy_version +
-         std::string(49 - std::min<std::size_t>(policy_version.size(), 48), ' ') +
+         "|  Privacy policy " +
+         policy_version + std::string(49 - std::min<std::size_t>(policy_version.size(), 48), ' ') +
          "|\n"
          "+------------------------------------------------------------------+\n";
 }
@@ -40,7 +40,8 @@ std::string consent_box(const std::string& policy_version) {
 namespace {
 
 int ask(DaemonClient& client) {
-  auto hello = client.request("hello", {{"app", "dollhousectl"}, {"appVersion", DOLLHOUSE_VERSION}});
+  auto hello =
+      client.request("hello", {{"app", "dollhousectl"}, {"appVersion", DOLLHOUSE_VERSION}});
   if (!hello) return report_failure(hello.status());
   if (!hello->value("ok", false)) return report_error_reply(*hello);
   std::string policy = (*hello)["consent"].value("policyVersion", "1.0");

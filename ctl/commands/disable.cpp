@@ -28,7 +28,8 @@ int disable(DaemonClient& client) {
 }  // namespace
 
 void add_disable_command(CLI::App& parent, GlobalOptions& global, Action& run) {
-  auto* cmd = parent.add_subcommand("disable", "Withdraw consent; queued unsent events are dropped");
+  auto* cmd =
+      parent.add_subcommand("disable", "Withdraw consent; queued unsent events are dropped");
   cmd->add_flag("--json", global.json, "Print the daemon's reply as JSON");
   cmd->callback([&run] { run = disable; });
 }

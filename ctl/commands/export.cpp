@@ -16,7 +16,8 @@ namespace {
 Status write_private_file(const std::string& path, const std::string& text) {
   std::string tmp = path + ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0) return Status::error("io_error", "cannot write " + path + ": " + std::strerror(errno));
+  if (fd < 0)
+    return Status::error("io_error", "cannot write " + path + ": " + std::strerror(errno));
   std::size_t done = 0;
   while (done < text.size()) {
     ssize_t n = ::write(fd, text.data() + done, text.size() - done);
@@ -57,9 +58,8 @@ void add_export_command(CLI::App& parent, GlobalOptions& global, Action& run) {
   auto* cmd = parent.add_subcommand("export", "Export everything stored locally as JSON");
   cmd->add_option("--output,-o", *output, "File to write (mode 0600); default: standard output");
   cmd->add_flag("--json", global.json, "Accepted for symmetry; the export is always JSON");
-  cmd->callback([&run, output] {
-    run = [output](DaemonClient& c) { return export_data(c, *output); };
-  });
+  cmd->callback(
+      [&run, output] { run = [output](DaemonClient& c) { return export_data(c, *output); }; });
 }
 
 }  // namespace dollhouse::ctl

@@ -87,8 +87,7 @@ int print_status(DaemonClient& client) {
                     "; review it with: dollhousectl telemetry consent";
   }
   rows.push_back({"Consent:", consent_text});
-  rows.push_back({"Categories:", categories_text(s["categories"]) + "\nlevel: " +
-                                     str(s, "level")});
+  rows.push_back({"Categories:", categories_text(s["categories"]) + "\nlevel: " + str(s, "level")});
   rows.push_back({"Install ID:", str(s, "installId", "none (created when you consent)")});
   const json& q = s["queue"];
   rows.push_back({"Local log:", std::to_string(q.value("pending", 0)) + " waiting to upload, " +
@@ -98,8 +97,29 @@ int print_status(DaemonClient& client) {
   rows.push_back({"Dropped:", dropped_text(q)});
   const json& up = s["upload"];
   std::string upload = str(up, "endpoint");
-  if (!up.value("configured", false)) upload += "\nuploading is not available in this version";
+  if (!up.value("configured", false)) {
+    upload += "\nnot uploading: " + str(up, "configError", "not configured");
+  } else {
+    upload += "\nlast success: " + (str(up, "lastSuccess").empty()
+                                        ? std::string("never")
+                                        : relative_time(str(up, "lastSuccess"), now));
+    if (up.value("consecutiveFailures", 0) > 0) {
+      int failures = up.value("consecutiveFailures", 0);
+      upload += "\nlast error: " + str(up, "lastError") + " (" + std::to_string(failures) +
+                (failures == 1 ? " failure" : " failures") + " in a row)";
+    }
+    if (!str(up, "nextAttempt").empty()) {
+      upload += "\nnext attempt: " + relative_time(str(up, "nextAttempt"), now);
+    }
+  }
   rows.push_back({"Upload to:", upload});
+  const json& rd = s.value("remoteDeletion", json::object());
+  if (rd.value("pending", 0) > 0) {
+    rows.push_back({"Server deletion:", "requested, waiting for the server to confirm"});
+  } else if (rd.contains("lastCompleted") && rd["lastCompleted"].is_string()) {
+    rows.push_back({"Server deletion:",
+                    "confirmed " + relative_time(rd["lastCompleted"].get<std::string>(), now)});
+  }
   const json& d = s["daemon"];
   rows.push_back({"Daemon:", "pid " + std::to_string(d.value("pid", 0)) + ", started " +
                                  relative_time(str(d, "startedAt"), now) + ", version " +

@@ -1,8 +1,8 @@
 // consent: records the user's answer. Giving consent binds it to the policy version the user
 // was shown and creates the installId on first use; withdrawing it, or switching a category
 // off, drops what is still queued and unsent for what is now off, at once.
-#include "daemon/commands/command_table.hpp"
 #include "daemon/consent.hpp"
+#include "daemon/commands/command_table.hpp"
 #include "daemon/daemon.hpp"
 #include "daemon/settings.hpp"
 

@@ -1,9 +1,12 @@
-// delete: scope local removes every event and usage total held on this machine. Remote
-// deletion needs the uploader; until it exists the daemon says so and deletes nothing.
+// delete: `local` removes every event and usage total held on this machine; `remote` queues a
+// durable request that the server delete everything it holds under this installation's id
+// (sent before any upload, retried until acknowledged, even with telemetry off), drops the
+// unsent events that carry that id, and rotates the installId; `all` does both.
+#include <spdlog/spdlog.h>
+#include <boost/asio/post.hpp>
+
 #include "daemon/commands/command_table.hpp"
 #include "daemon/daemon.hpp"
-
-#include <spdlog/spdlog.h>
 
 namespace dollhouse::daemon {
 
@@ -18,19 +21,45 @@ void handle_delete(Daemon& daemon, const std::shared_ptr<Session>& session,
                          "delete needs \"scope\": local, remote or all");
     return;
   }
-  if (scope != "local") {
-    session->reply_error(req.id, ipc::errc::kNotConfigured,
-                         "remote deletion is not available in this version: nothing has been "
-                         "uploaded from this machine; use scope local to delete local data");
-    return;
+  bool local = scope == "local" || scope == "all";
+  bool remote = scope == "remote" || scope == "all";
+  std::string old_id = daemon.config().install_id;
+  bool queue_remote = remote && !old_id.empty();
+  if (queue_remote) {
+    if (Status st = daemon.rotate_install_id(); !st) {
+      session->reply_error(req.id, "io_error", "could not save the new installId: " + st.message());
+      return;
+    }
   }
-  daemon.query(session, req.id, [](StorageContext& ctx) -> Result<json> {
-    auto n = ctx.store.delete_all();
-    if (!n) return n.status();
-    if (Status st = ctx.store.delete_all_usage(); !st) return st;
-    return json{{"deleted", *n}, {"scope", "local"}};
+  std::int64_t now_ms = to_unix_millis(daemon.now());
+  Uploader* uploader = daemon.uploader();
+  daemon.query(session, req.id, [=, &daemon](StorageContext& ctx) -> Result<json> {
+    json reply = {{"scope", scope}};
+    std::int64_t deleted = 0;
+    if (local) {
+      auto n = ctx.store.delete_all();
+      if (!n) return n.status();
+      if (Status st = ctx.store.delete_all_usage(); !st) return st;
+      deleted = *n;
+    }
+    if (queue_remote) {
+      if (Status st = ctx.store.add_deletion(old_id, now_ms); !st) return st;
+      // Unsent events carry the old id; sending them would recreate what is being deleted.
+      auto n = ctx.store.delete_unsent(std::nullopt);
+      if (!n) return n.status();
+      ctx.count("dropped.deleted_remote", *n);
+      if (!local) deleted = *n;
+      ctx.on_commit.push_back([uploader, &daemon](const Status& st) {
+        if (st && uploader != nullptr) {
+          boost::asio::post(daemon.io(), [uploader] { uploader->on_deletion_queued(); });
+        }
+      });
+    }
+    reply["deleted"] = deleted;
+    if (remote) reply["remoteDeletion"] = queue_remote ? "pending" : "nothing_to_delete";
+    return reply;
   });
-  spdlog::info("local telemetry data deleted on request");
+  spdlog::info("telemetry data deletion requested (scope {})", scope);
 }
 
 }  // namespace dollhouse::daemon

@@ -14,8 +14,7 @@ json log_entry(const StoredEvent& e) {
           {"sentToServer", e.sent}};
 }
 
-void handle_show(Daemon& daemon, const std::shared_ptr<Session>& session,
-                 const ipc::Request& req) {
+void handle_show(Daemon& daemon, const std::shared_ptr<Session>& session, const ipc::Request& req) {
   std::int64_t limit = kDefaultShowLimit;
   std::optional<std::int64_t> since;
   if (auto it = req.body.find("limit"); it != req.body.end() && !it->is_null()) {

@@ -35,6 +35,12 @@ void handle_status(Daemon& daemon, const std::shared_ptr<Session>& session,
                        {"bytes", stats->bytes},
                        {"dropped", dropped},
                        {"droppedTotal", dropped_total}};
+    auto deletions = ctx.store.pending_deletions();
+    auto last_deletion = ctx.store.get_value("last_remote_deletion");
+    status["remoteDeletion"] = {
+        {"pending", deletions ? static_cast<std::int64_t>(deletions->size()) : 0},
+        {"lastCompleted",
+         last_deletion && last_deletion->has_value() ? json(**last_deletion) : json()}};
     status["protocolErrors"] = protocol;
     status["counters"] = other;
     return status;

@@ -6,8 +6,7 @@
 
 namespace dollhouse::daemon {
 
-void handle_sync(Daemon& daemon, const std::shared_ptr<Session>& session,
-                 const ipc::Request& req) {
+void handle_sync(Daemon& daemon, const std::shared_ptr<Session>& session, const ipc::Request& req) {
   nlohmann::json counts = {{"accepted", session->accepted}, {"dropped", session->dropped}};
   daemon.query(session, req.id,
                [counts](StorageContext&) -> Result<nlohmann::json> { return counts; });

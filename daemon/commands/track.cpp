@@ -26,10 +26,9 @@ void handle_track(Daemon& daemon, const std::shared_ptr<Session>& session,
     return;
   }
   auto type = event->find("eventType");
-  std::string category =
-      type != event->end() && type->is_string()
-          ? privacy::category_of(type->get_ref<const std::string&>())
-          : std::string();
+  std::string category = type != event->end() && type->is_string()
+                             ? privacy::category_of(type->get_ref<const std::string&>())
+                             : std::string();
   // Unknown types fall through to validation, which names the problem.
   if (!category.empty()) {
     if (std::string reason = daemon.drop_reason_for(category); !reason.empty()) {
@@ -46,9 +45,9 @@ void handle_track(Daemon& daemon, const std::shared_ptr<Session>& session,
   privacy::Outcome outcome = privacy::process_app_event(*event, daemon.scrubber());
   if (!outcome.ok) {
     drop(outcome.rejection.code);
-    session->reply_error(req.id, outcome.rejection.code, outcome.rejection.message, false,
-                         {{"path", outcome.rejection.path},
-                          {"expected", outcome.rejection.expected}});
+    session->reply_error(
+        req.id, outcome.rejection.code, outcome.rejection.message, false,
+        {{"path", outcome.rejection.path}, {"expected", outcome.rejection.expected}});
     return;
   }
   if (outcome.dropped_fields > 0) {
@@ -66,6 +65,7 @@ void handle_track(Daemon& daemon, const std::shared_ptr<Session>& session,
     }
   });
   ++session->accepted;
+  daemon.note_events_stored(1);
   session->reply_ok(req.id, {{"accepted", true}}, false);
 }
 

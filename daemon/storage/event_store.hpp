@@ -26,7 +26,22 @@ struct StoredEvent {
 struct QueueStats {
   std::int64_t pending = 0;  // not yet sent
   std::int64_t sent = 0;
-  std::int64_t bytes = 0;    // sum of body sizes
+  std::int64_t bytes = 0;  // sum of body sizes
+};
+
+// Events handed to the uploader under one batch id. The id is written with the events before
+// the first attempt, so a retry (after a failure or a restart) sends the same id and the server
+// can tell it has seen the batch.
+struct UploadBatch {
+  std::string batch_id;
+  std::vector<std::string> bodies;  // stamped events as JSON text, oldest first
+  std::int64_t bytes = 0;
+};
+
+// A remote deletion request, kept until the server acknowledged it.
+struct PendingDeletion {
+  std::string install_id;
+  std::int64_t requested_ms = 0;
 };
 
 struct Eviction {
@@ -63,6 +78,24 @@ class EventStore {
   // Named counters (drop reasons and the like), kept across restarts.
   virtual Result<std::map<std::string, std::int64_t>> load_counters() = 0;
   virtual Status save_counters(const std::map<std::string, std::int64_t>& counters) = 0;
+
+  // The batch to upload next: the unsent events that already carry a batch id (a batch
+  // formed earlier and not yet acknowledged), else the oldest unsent events up to the limits
+  // (at least one), which are given `new_batch_id`. Empty when nothing is unsent.
+  virtual Result<UploadBatch> take_batch(std::int64_t max_events, std::int64_t max_bytes,
+                                         const std::string& new_batch_id) = 0;
+  virtual Result<std::int64_t> mark_batch_sent(const std::string& batch_id) = 0;
+  // Deletes the batch's unsent events (the server refused them for good).
+  virtual Result<std::int64_t> drop_batch(const std::string& batch_id) = 0;
+
+  // Small named values (the upload schedule) kept across restarts.
+  virtual Result<std::optional<std::string>> get_value(const std::string& key) = 0;
+  virtual Status put_value(const std::string& key, const std::string& value) = 0;
+
+  // Remote deletions: queued durably, never evicted, removed when acknowledged.
+  virtual Status add_deletion(const std::string& install_id, std::int64_t requested_ms) = 0;
+  virtual Result<std::vector<PendingDeletion>> pending_deletions() = 0;
+  virtual Status finish_deletion(const std::string& install_id) = 0;
 
   // Usage rollups not yet closed, by week start ("2026-11-23") -> JSON text.
   virtual Result<std::map<std::string, std::string>> usage_weeks() = 0;

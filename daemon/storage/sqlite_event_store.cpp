@@ -26,6 +26,15 @@ CREATE INDEX events_unsent ON events (sent, id);
 CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE usage_weeks (week_start TEXT PRIMARY KEY, data TEXT NOT NULL) WITHOUT ROWID;
 )sql",
+    // 2: uploads. Named values for the schedule, and durable remote deletion requests.
+    R"sql(
+CREATE INDEX events_batch ON events (batch_id) WHERE batch_id IS NOT NULL;
+CREATE TABLE kv (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE deletions (
+  install_id   TEXT PRIMARY KEY,
+  requested_ms INTEGER NOT NULL
+) WITHOUT ROWID;
+)sql",
 };
 static_assert(std::size(kMigrations) == SqliteEventStore::kSchemaVersion);
 
@@ -92,10 +101,10 @@ bool move_aside(const std::string& path, const std::string& aside) {
 sqlite3* open_checked(const std::string& path, bool& corrupt, std::string& error) {
   corrupt = false;
   sqlite3* db = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &db,
-                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOFOLLOW |
-                               SQLITE_OPEN_FULLMUTEX,
-                           nullptr);
+  int rc = sqlite3_open_v2(
+      path.c_str(), &db,
+      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_FULLMUTEX,
+      nullptr);
   if (rc != SQLITE_OK) {
     error = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
     sqlite3_close(db);
@@ -103,8 +112,8 @@ sqlite3* open_checked(const std::string& path, bool& corrupt, std::string& error
   }
   sqlite3_busy_timeout(db, 5000);
   char* msg = nullptr;
-  rc = sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", nullptr, nullptr,
-                    &msg);
+  rc =
+      sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", nullptr, nullptr, &msg);
   std::string check;
   if (rc == SQLITE_OK) {
     rc = sqlite3_exec(
@@ -141,7 +150,8 @@ Result<SqliteEventStore::Opened> SqliteEventStore::open(const std::string& path,
   if (db == nullptr && corrupt) {
     std::string aside = path + ".corrupt-" + std::to_string(now_ms);
     if (!move_aside(path, aside)) {
-      return Status::error("io_error", "database " + path + " is damaged and cannot be moved "
+      return Status::error("io_error", "database " + path +
+                                           " is damaged and cannot be moved "
                                            "aside; remove it by hand");
     }
     opened.recovered_from = aside;
@@ -207,16 +217,20 @@ SqliteEventStore::Statement& SqliteEventStore::prepared(const char* sql) {
   return *it->second;
 }
 
-Status SqliteEventStore::begin() { return exec("BEGIN IMMEDIATE"); }
-Status SqliteEventStore::commit() { return exec("COMMIT"); }
+Status SqliteEventStore::begin() {
+  return exec("BEGIN IMMEDIATE");
+}
+Status SqliteEventStore::commit() {
+  return exec("COMMIT");
+}
 void SqliteEventStore::rollback() {
   if (!sqlite3_get_autocommit(db_)) (void)exec("ROLLBACK");
 }
 
 Status SqliteEventStore::append(std::int64_t created_ms, const std::string& event_type,
                                 const std::string& body) {
-  Statement& s = prepared(
-      "INSERT INTO events (created_ms, event_type, body, bytes) VALUES (?1, ?2, ?3, ?4)");
+  Statement& s =
+      prepared("INSERT INTO events (created_ms, event_type, body, bytes) VALUES (?1, ?2, ?3, ?4)");
   ResetOnExit reset(s);
   s.bind(1, created_ms);
   s.bind(2, event_type);
@@ -232,8 +246,8 @@ Result<std::vector<StoredEvent>> read_events(S& s, Status (*fail)(void*), void* 
   std::vector<StoredEvent> out;
   int rc;
   while ((rc = s.step()) == SQLITE_ROW) {
-    out.push_back(StoredEvent{s.int_col(0), s.int_col(1), s.text_col(2), s.text_col(3),
-                              s.int_col(4) != 0});
+    out.push_back(
+        StoredEvent{s.int_col(0), s.int_col(1), s.text_col(2), s.text_col(3), s.int_col(4) != 0});
   }
   if (rc != SQLITE_DONE) return fail(ctx);
   return out;
@@ -279,8 +293,7 @@ Result<std::int64_t> SqliteEventStore::delete_all() {
   return static_cast<std::int64_t>(sqlite3_changes(db_));
 }
 
-Result<std::int64_t> SqliteEventStore::delete_unsent(
-    const std::optional<std::string>& event_type) {
+Result<std::int64_t> SqliteEventStore::delete_unsent(const std::optional<std::string>& event_type) {
   Statement& s = prepared("DELETE FROM events WHERE sent = 0 AND (?1 IS NULL OR event_type = ?1)");
   ResetOnExit reset(s);
   if (event_type) s.bind(1, *event_type);
@@ -291,8 +304,9 @@ Result<std::int64_t> SqliteEventStore::delete_unsent(
 Result<Eviction> SqliteEventStore::evict_older_than(std::int64_t cutoff_ms) {
   Eviction e;
   {
-    Statement& s = prepared("SELECT COUNT(*), COALESCE(SUM(sent = 0), 0) FROM events "
-                            "WHERE created_ms < ?1");
+    Statement& s = prepared(
+        "SELECT COUNT(*), COALESCE(SUM(sent = 0), 0) FROM events "
+        "WHERE created_ms < ?1");
     ResetOnExit reset(s);
     s.bind(1, cutoff_ms);
     if (s.step() != SQLITE_ROW) return error("count old events");
@@ -360,6 +374,122 @@ Status SqliteEventStore::save_counters(const std::map<std::string, std::int64_t>
     if (s.step() != SQLITE_DONE) return error("save counters");
   }
   return Status::ok();
+}
+
+Result<UploadBatch> SqliteEventStore::take_batch(std::int64_t max_events, std::int64_t max_bytes,
+                                                 const std::string& new_batch_id) {
+  UploadBatch batch;
+  {
+    Statement& s = prepared(
+        "SELECT batch_id FROM events WHERE sent = 0 AND batch_id IS NOT NULL ORDER BY id LIMIT 1");
+    ResetOnExit reset(s);
+    int rc = s.step();
+    if (rc == SQLITE_ROW)
+      batch.batch_id = s.text_col(0);
+    else if (rc != SQLITE_DONE)
+      return error("find the open batch");
+  }
+  if (!batch.batch_id.empty()) {
+    Statement& s = prepared("SELECT body FROM events WHERE sent = 0 AND batch_id = ?1 ORDER BY id");
+    ResetOnExit reset(s);
+    s.bind(1, batch.batch_id);
+    int rc;
+    while ((rc = s.step()) == SQLITE_ROW) {
+      batch.bodies.push_back(s.text_col(0));
+      batch.bytes += static_cast<std::int64_t>(batch.bodies.back().size());
+    }
+    if (rc != SQLITE_DONE) return error("read the open batch");
+    return batch;
+  }
+  std::int64_t last_id = -1;
+  {
+    Statement& s = prepared(
+        "SELECT id, body FROM events WHERE sent = 0 AND batch_id IS NULL ORDER BY id LIMIT ?1");
+    ResetOnExit reset(s);
+    s.bind(1, max_events);
+    int rc;
+    while ((rc = s.step()) == SQLITE_ROW) {
+      std::string body = s.text_col(1);
+      auto size = static_cast<std::int64_t>(body.size());
+      if (!batch.bodies.empty() && batch.bytes + size > max_bytes) break;
+      last_id = s.int_col(0);
+      batch.bytes += size;
+      batch.bodies.push_back(std::move(body));
+    }
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) return error("read unsent events");
+  }
+  if (last_id < 0) return batch;
+  Statement& s =
+      prepared("UPDATE events SET batch_id = ?1 WHERE sent = 0 AND batch_id IS NULL AND id <= ?2");
+  ResetOnExit reset(s);
+  s.bind(1, new_batch_id);
+  s.bind(2, last_id);
+  if (s.step() != SQLITE_DONE) return error("form a batch");
+  batch.batch_id = new_batch_id;
+  return batch;
+}
+
+Result<std::int64_t> SqliteEventStore::mark_batch_sent(const std::string& batch_id) {
+  Statement& s = prepared("UPDATE events SET sent = 1 WHERE batch_id = ?1 AND sent = 0");
+  ResetOnExit reset(s);
+  s.bind(1, batch_id);
+  if (s.step() != SQLITE_DONE) return error("mark a batch sent");
+  return static_cast<std::int64_t>(sqlite3_changes(db_));
+}
+
+Result<std::int64_t> SqliteEventStore::drop_batch(const std::string& batch_id) {
+  Statement& s = prepared("DELETE FROM events WHERE batch_id = ?1 AND sent = 0");
+  ResetOnExit reset(s);
+  s.bind(1, batch_id);
+  if (s.step() != SQLITE_DONE) return error("drop a batch");
+  return static_cast<std::int64_t>(sqlite3_changes(db_));
+}
+
+Result<std::optional<std::string>> SqliteEventStore::get_value(const std::string& key) {
+  Statement& s = prepared("SELECT value FROM kv WHERE key = ?1");
+  ResetOnExit reset(s);
+  s.bind(1, key);
+  int rc = s.step();
+  if (rc == SQLITE_ROW) return std::optional<std::string>(s.text_col(0));
+  if (rc != SQLITE_DONE) return error("read a value");
+  return std::optional<std::string>();
+}
+
+Status SqliteEventStore::put_value(const std::string& key, const std::string& value) {
+  Statement& s = prepared(
+      "INSERT INTO kv (key, value) VALUES (?1, ?2) "
+      "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+  ResetOnExit reset(s);
+  s.bind(1, key);
+  s.bind(2, value);
+  return s.step() == SQLITE_DONE ? Status::ok() : error("save a value");
+}
+
+Status SqliteEventStore::add_deletion(const std::string& install_id, std::int64_t requested_ms) {
+  Statement& s = prepared(
+      "INSERT INTO deletions (install_id, requested_ms) VALUES (?1, ?2) "
+      "ON CONFLICT(install_id) DO NOTHING");
+  ResetOnExit reset(s);
+  s.bind(1, install_id);
+  s.bind(2, requested_ms);
+  return s.step() == SQLITE_DONE ? Status::ok() : error("queue a remote deletion");
+}
+
+Result<std::vector<PendingDeletion>> SqliteEventStore::pending_deletions() {
+  Statement& s = prepared("SELECT install_id, requested_ms FROM deletions ORDER BY requested_ms");
+  ResetOnExit reset(s);
+  std::vector<PendingDeletion> out;
+  int rc;
+  while ((rc = s.step()) == SQLITE_ROW) out.push_back({s.text_col(0), s.int_col(1)});
+  if (rc != SQLITE_DONE) return error("read remote deletions");
+  return out;
+}
+
+Status SqliteEventStore::finish_deletion(const std::string& install_id) {
+  Statement& s = prepared("DELETE FROM deletions WHERE install_id = ?1");
+  ResetOnExit reset(s);
+  s.bind(1, install_id);
+  return s.step() == SQLITE_DONE ? Status::ok() : error("finish a remote deletion");
 }
 
 Result<std::map<std::string, std::string>> SqliteEventStore::usage_weeks() {

@@ -39,13 +39,22 @@ class SqliteEventStore final : public EventStore {
   Result<Eviction> evict_to_fit(std::int64_t max_events, std::int64_t max_bytes) override;
   Result<std::map<std::string, std::int64_t>> load_counters() override;
   Status save_counters(const std::map<std::string, std::int64_t>& counters) override;
+  Result<UploadBatch> take_batch(std::int64_t max_events, std::int64_t max_bytes,
+                                 const std::string& new_batch_id) override;
+  Result<std::int64_t> mark_batch_sent(const std::string& batch_id) override;
+  Result<std::int64_t> drop_batch(const std::string& batch_id) override;
+  Result<std::optional<std::string>> get_value(const std::string& key) override;
+  Status put_value(const std::string& key, const std::string& value) override;
+  Status add_deletion(const std::string& install_id, std::int64_t requested_ms) override;
+  Result<std::vector<PendingDeletion>> pending_deletions() override;
+  Status finish_deletion(const std::string& install_id) override;
   Result<std::map<std::string, std::string>> usage_weeks() override;
   Status put_usage_week(const std::string& week_start, const std::string& data) override;
   Status delete_usage_week(const std::string& week_start) override;
   Status delete_all_usage() override;
 
   // The schema version this code writes.
-  static constexpr int kSchemaVersion = 1;
+  static constexpr int kSchemaVersion = 2;
 
  private:
   class Statement;

@@ -8,7 +8,9 @@ StorageWorker::StorageWorker(std::unique_ptr<EventStore> store, const Clock& clo
                              StorageLimits limits)
     : store_(std::move(store)), clock_(clock), limits_(limits) {}
 
-StorageWorker::~StorageWorker() { stop(); }
+StorageWorker::~StorageWorker() {
+  stop();
+}
 
 Status StorageWorker::start() {
   auto counters = store_->load_counters();

@@ -15,11 +15,13 @@ using nlohmann::json;
 
 const json kInstallation = {
     {"eventType", "installation"}, {"installMethod", "npm"}, {"installType", "new"}};
-const json kCrash = {{"eventType", "crash"},       {"errorType", "startup"},
-                     {"errorCategory", "EACCES"},  {"errorMessage", "cannot open config"},
+const json kCrash = {{"eventType", "crash"},        {"errorType", "startup"},
+                     {"errorCategory", "EACCES"},   {"errorMessage", "cannot open config"},
                      {"component", "ConfigLoader"}, {"recovered", true}};
 
-json track(TestClient& c, const json& event) { return c.request({{"op", "track"}, {"event", event}}); }
+json track(TestClient& c, const json& event) {
+  return c.request({{"op", "track"}, {"event", event}});
+}
 
 TEST(Consent, WithoutConsentNothingIsStoredOnlyCounted) {
   DaemonHarness h;
@@ -130,13 +132,12 @@ TEST(Consent, ConsentForAnOlderPolicyIsVoid) {
   DaemonHarness h;
   ::mkdir(h.root().c_str(), 0700);
   {
-    std::ofstream(h.root() + "/telemetry.json")
-        << json{{"installId", "550e8400-e29b-41d4-a716-446655440000"},
-                {"enabled", true},
-                {"consentGiven", true},
-                {"consentTimestamp", "2025-10-15T10:30:00Z"},
-                {"policyVersion", "0.9"}}
-               .dump();
+    std::ofstream(h.root() + "/telemetry.json") << json{
+        {"installId", "550e8400-e29b-41d4-a716-446655440000"},
+        {"enabled", true},
+        {"consentGiven", true},
+        {"consentTimestamp", "2025-10-15T10:30:00Z"},
+        {"policyVersion", "0.9"}}.dump();
   }
   ASSERT_TRUE(h.start());
   json status = h.status();
@@ -146,11 +147,11 @@ TEST(Consent, ConsentForAnOlderPolicyIsVoid) {
   c.hello();
   EXPECT_EQ(track(c, kCrash)["reason"], "policy_outdated");
   // Consent to the older text is refused; consent to the current one restores collection.
-  EXPECT_EQ(c.request({{"op", "consent"}, {"enabled", true}, {"policyVersion", "0.9"}})["error"]
-                     ["code"],
-            "policy_outdated");
-  EXPECT_TRUE(
-      c.request({{"op", "consent"}, {"enabled", true}, {"policyVersion", "1.0"}})["ok"].get<bool>());
+  EXPECT_EQ(
+      c.request({{"op", "consent"}, {"enabled", true}, {"policyVersion", "0.9"}})["error"]["code"],
+      "policy_outdated");
+  EXPECT_TRUE(c.request({{"op", "consent"}, {"enabled", true}, {"policyVersion", "1.0"}})["ok"]
+                  .get<bool>());
   EXPECT_TRUE(track(c, kCrash)["accepted"].get<bool>());
   EXPECT_EQ(h.status()["installId"], "550e8400-e29b-41d4-a716-446655440000");
 }
@@ -194,9 +195,10 @@ TEST(Consent, InvalidConsentRequestsAreRefusedWithoutChange) {
   EXPECT_EQ(c.request({{"op", "consent"}})["error"]["code"], "invalid_request");
   EXPECT_EQ(c.request({{"op", "consent"}, {"enabled", true}, {"level", "most"}})["error"]["code"],
             "invalid_request");
-  EXPECT_EQ(c.request({{"op", "consent"}, {"enabled", true}, {"categories", {{"gps", true}}}})
-                ["error"]["code"],
-            "invalid_request");
+  EXPECT_EQ(
+      c.request(
+          {{"op", "consent"}, {"enabled", true}, {"categories", {{"gps", true}}}})["error"]["code"],
+      "invalid_request");
   EXPECT_FALSE(h.status()["consent"]["given"].get<bool>());
 }
 

@@ -76,9 +76,9 @@ TEST(Ctl, StatusJsonCarriesTheDocumentedFields) {
 TEST(Ctl, ShowIsEmptyBeforeEnableAndListsEventsAfter) {
   DaemonHarness h;
   ASSERT_TRUE(h.start());
-  const json crash = {{"eventType", "crash"},       {"errorType", "runtime"},
-                      {"errorCategory", "EPIPE"},   {"errorMessage", "pipe closed"},
-                      {"component", "MCPServer"},   {"recovered", false}};
+  const json crash = {{"eventType", "crash"},     {"errorType", "runtime"},
+                      {"errorCategory", "EPIPE"}, {"errorMessage", "pipe closed"},
+                      {"component", "MCPServer"}, {"recovered", false}};
   TestClient c = h.client();
   c.hello();
   c.request({{"op", "track"}, {"event", crash}});
@@ -110,15 +110,22 @@ TEST(Ctl, DisableAndDeleteLocal) {
   TestClient c = h.client();
   c.hello();
   c.request({{"op", "track"},
-             {"event", {{"eventType", "installation"}, {"installMethod", "npx"},
-                        {"installType", "upgrade"}, {"previousVersion", "1.9.15"}}}});
+             {"event",
+              {{"eventType", "installation"},
+               {"installMethod", "npx"},
+               {"installType", "upgrade"},
+               {"previousVersion", "1.9.15"}}}});
   RunResult del = h.ctl({"telemetry", "delete", "--local"});
   EXPECT_EQ(del.exit_code, 0) << del.err;
   EXPECT_TRUE(contains(del.out, "Deleted 1 event")) << del.out;
   EXPECT_EQ(h.entries().size(), 0u);
+  std::string old_id = h.status()["installId"];
   RunResult remote = h.ctl({"telemetry", "delete", "--remote"});
-  EXPECT_EQ(remote.exit_code, 1);
-  EXPECT_TRUE(contains(remote.err, "not_configured")) << remote.err;
+  EXPECT_EQ(remote.exit_code, 0) << remote.err;
+  EXPECT_TRUE(contains(remote.out, "Asked the server")) << remote.out;
+  json status = h.status();
+  EXPECT_NE(status["installId"], old_id) << "rotated";
+  EXPECT_TRUE(contains(h.ctl({"telemetry", "status"}).out, "Server deletion")) << "shown";
   RunResult disable = h.ctl({"telemetry", "disable"});
   EXPECT_EQ(disable.exit_code, 0);
   EXPECT_TRUE(contains(disable.out, "Telemetry disabled"));
@@ -131,9 +138,10 @@ TEST(Ctl, ExportWritesAPrivateFileWithEverything) {
   h.ctl({"telemetry", "enable"});
   TestClient c = h.client();
   c.hello();
-  c.request({{"op", "track"},
-             {"event", {{"eventType", "installation"}, {"installMethod", "git-clone"},
-                        {"installType", "new"}}}});
+  c.request(
+      {{"op", "track"},
+       {"event",
+        {{"eventType", "installation"}, {"installMethod", "git-clone"}, {"installType", "new"}}}});
   c.request({{"op", "usage"}, {"counters", {{"skillsUsed", 2}}}});
   std::string out = h.dir().file("export.json");
   RunResult r = h.ctl({"telemetry", "export", "--output", out});
@@ -161,12 +169,22 @@ TEST(Ctl, ConsentWithoutATerminalRecordsNo) {
   EXPECT_FALSE(status["enabled"].get<bool>());
 }
 
-TEST(Ctl, FlushSaysUploadingIsNotAvailable) {
+TEST(Ctl, FlushReportsAFailedUploadAndExitsOne) {
   DaemonHarness h;
-  ASSERT_TRUE(h.start());
+  ASSERT_TRUE(h.start());  // its ingestion URL is a loopback port where nothing listens
+  h.enable();
+  TestClient c = h.client();
+  c.hello();
+  c.request({{"op", "track"},
+             {"event",
+              {{"eventType", "installation"}, {"installMethod", "npm"}, {"installType", "new"}}}});
   RunResult r = h.ctl({"telemetry", "flush"});
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_TRUE(contains(r.err, "not_configured")) << r.err;
+  EXPECT_TRUE(contains(r.out, "Sent 0 events")) << r.out;
+  EXPECT_TRUE(contains(r.err, "upload failed")) << r.err;
+  EXPECT_TRUE(contains(r.err, "tries again")) << r.err;
+  RunResult status = h.ctl({"telemetry", "status"});
+  EXPECT_TRUE(contains(status.out, "1 failure in a row")) << status.out;
 }
 
 }  // namespace

@@ -18,16 +18,19 @@ namespace {
 using nlohmann::json;
 
 json crash_event(int n) {
-  return {{"eventType", "crash"},         {"errorType", "runtime"},
-          {"errorCategory", "ENOENT"},    {"errorMessage", "failed " + std::to_string(n)},
-          {"component", "PortfolioManager"}, {"recovered", false}};
+  return {{"eventType", "crash"},
+          {"errorType", "runtime"},
+          {"errorCategory", "ENOENT"},
+          {"errorMessage", "failed " + std::to_string(n)},
+          {"component", "PortfolioManager"},
+          {"recovered", false}};
 }
 
 TEST(DaemonLifecycle, SecondInstanceForTheSameRootExitsOneWithAClearMessage) {
   DaemonHarness h;
   ASSERT_TRUE(h.start());
-  RunResult second = run_process({build_bin("dollhouse-telemetryd"), "--home", h.root(),
-                                  "--socket", h.dir().file("other.sock")},
+  RunResult second = run_process({build_bin("dollhouse-telemetryd"), "--home", h.root(), "--socket",
+                                  h.dir().file("other.sock")},
                                  h.env());
   EXPECT_EQ(second.exit_code, 1);
   EXPECT_NE(second.err.find("already running"), std::string::npos) << second.err;
@@ -38,9 +41,9 @@ TEST(DaemonLifecycle, SecondInstanceForTheSameRootExitsOneWithAClearMessage) {
 TEST(DaemonLifecycle, SecondInstanceOnTheSameSocketExitsOne) {
   DaemonHarness h;
   ASSERT_TRUE(h.start());
-  RunResult second = run_process({build_bin("dollhouse-telemetryd"), "--home",
-                                  h.dir().file("root2"), "--socket", h.socket()},
-                                 h.env());
+  RunResult second = run_process(
+      {build_bin("dollhouse-telemetryd"), "--home", h.dir().file("root2"), "--socket", h.socket()},
+      h.env());
   EXPECT_EQ(second.exit_code, 1);
   EXPECT_NE(second.err.find("already listening"), std::string::npos) << second.err;
 }
@@ -58,13 +61,15 @@ TEST(DaemonLifecycle, StaleSocketOfAKilledDaemonIsReplaced) {
 TEST(DaemonLifecycle, SocketIsUserOnlyInsideAUserOnlyDirectory) {
   DaemonHarness h;
   ASSERT_TRUE(h.start());
-  struct stat sock {}, dir {};
+  struct stat sock {
+  }, dir{};
   ASSERT_EQ(::stat(h.socket().c_str(), &sock), 0);
   ASSERT_EQ(::stat(h.dir().file("run").c_str(), &dir), 0);
   EXPECT_TRUE(S_ISSOCK(sock.st_mode));
   EXPECT_EQ(sock.st_mode & 0777, 0600u);
   EXPECT_EQ(dir.st_mode & 0777, 0700u);
-  struct stat root {}, db {}, log {};
+  struct stat root {
+  }, db{}, log{};
   ASSERT_EQ(::stat(h.root().c_str(), &root), 0);
   EXPECT_EQ(root.st_mode & 0777, 0700u);
   ASSERT_EQ(::stat((h.root() + "/telemetry.db").c_str(), &db), 0);
@@ -82,8 +87,8 @@ TEST(DaemonLifecycle, SigtermCommitsEverythingAcceptedAndExitsZero) {
     ASSERT_TRUE(c.hello().value("ok", false));
     for (int i = 0; i < 200; ++i) ASSERT_TRUE(c.send({{"op", "track"}, {"event", crash_event(i)}}));
     // A reply to a later request proves the daemon read every line before it.
-    ASSERT_TRUE(c.request({{"op", "hello"}, {"app", "itest"}, {"appVersion", "1.2.3"}})
-                    .value("ok", false));
+    ASSERT_TRUE(
+        c.request({{"op", "hello"}, {"app", "itest"}, {"appVersion", "1.2.3"}}).value("ok", false));
     auto code = h.stop();
     ASSERT_TRUE(code.has_value());
     EXPECT_EQ(*code, 0) << h.process()->err();
@@ -116,9 +121,7 @@ TEST(DaemonLifecycle, EverySyncedEventSurvivesKillNine) {
 TEST(DaemonLifecycle, CorruptConfigIsMovedAsideAndMeansNoConsent) {
   DaemonHarness h;
   ::mkdir(h.root().c_str(), 0700);
-  {
-    std::ofstream(h.root() + "/telemetry.json") << "{\"consentGiven\": true, \"enabled\": tru";
-  }
+  { std::ofstream(h.root() + "/telemetry.json") << "{\"consentGiven\": true, \"enabled\": tru"; }
   ASSERT_TRUE(h.start());
   json status = h.status();
   EXPECT_FALSE(status["enabled"].get<bool>());

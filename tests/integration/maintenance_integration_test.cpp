@@ -68,11 +68,11 @@ TEST(Maintenance, AFinishedWeekBecomesOneWeeklySummary) {
     TestClient c = h.client();
     c.hello("dollhousemcp");
     for (int i = 0; i < 3; ++i) {
-      EXPECT_TRUE(c.request({{"op", "usage"},
-                             {"counters", {{"personasUsed", 2}, {"sessions", 1}}},
-                             {"timings", {{"startup", 100 + 100 * i}, {"response", 40}}}})
-                      ["accepted"]
-                          .get<bool>());
+      EXPECT_TRUE(
+          c.request({{"op", "usage"},
+                     {"counters", {{"personasUsed", 2}, {"sessions", 1}}},
+                     {"timings", {{"startup", 100 + 100 * i}, {"response", 40}}}})["accepted"]
+              .get<bool>());
     }
     c.request({{"op", "sync"}});
   }
@@ -81,8 +81,8 @@ TEST(Maintenance, AFinishedWeekBecomesOneWeeklySummary) {
   EXPECT_EQ(h.entries().size(), 0u) << "raw increments are never events";
   ASSERT_EQ(h.stop(), 0);
   // Move the running week into the past, as if the daemon slept through its end.
-  exec(h.root() + "/telemetry.db",
-       "UPDATE usage_weeks SET week_start = '2026-01-05|dollhousemcp'", {});
+  exec(h.root() + "/telemetry.db", "UPDATE usage_weeks SET week_start = '2026-01-05|dollhousemcp'",
+       {});
   ASSERT_TRUE(h.start());
   json entries = h.entries();
   ASSERT_EQ(entries.size(), 1u);

@@ -22,9 +22,12 @@ namespace {
 
 using nlohmann::json;
 
-const json kError = {{"eventType", "error"},         {"errorType", "runtime"},
-                     {"errorCategory", "ETIMEDOUT"}, {"errorMessage", "request timed out"},
-                     {"component", "CollectionBrowser"}, {"recovered", true}};
+const json kError = {{"eventType", "error"},
+                     {"errorType", "runtime"},
+                     {"errorCategory", "ETIMEDOUT"},
+                     {"errorMessage", "request timed out"},
+                     {"component", "CollectionBrowser"},
+                     {"recovered", true}};
 
 class ProtocolTest : public ::testing::Test {
  protected:
@@ -71,7 +74,8 @@ TEST_F(ProtocolTest, EveryKindOfBadInputGetsAnErrorAndTheConnectionStaysUsable) 
   }
   // Without an id: no reply, but counted; the next request is answered normally.
   ASSERT_TRUE(c.send_raw("not json at all\n"));
-  ASSERT_TRUE(c.send_raw(R"({"v":1,"op":"track","event":{"eventType":"nope"}})" "\n"));
+  ASSERT_TRUE(c.send_raw(R"({"v":1,"op":"track","event":{"eventType":"nope"}})"
+                         "\n"));
   json status = c.request({{"op", "status"}});
   ASSERT_TRUE(status["ok"].get<bool>()) << status.dump();
   EXPECT_EQ(status["protocolErrors"]["invalid_json"], 2);
@@ -180,7 +184,8 @@ TEST_F(ProtocolTest, OtherUsersAreDisconnectedAndCounted) {
     addr.sun_family = AF_UNIX;
     std::strncpy(addr.sun_path, h_.socket().c_str(), sizeof addr.sun_path - 1);
     if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) ::_exit(11);
-    std::string hello = R"({"v":1,"op":"hello","id":1,"app":"x","appVersion":"1.0"})" "\n";
+    std::string hello = R"({"v":1,"op":"hello","id":1,"app":"x","appVersion":"1.0"})"
+                        "\n";
     (void)::write(fd, hello.data(), hello.size());
     char buf[256];
     ssize_t n = ::read(fd, buf, sizeof buf);  // the daemon closes: EOF, no reply

@@ -143,8 +143,7 @@ Env base_env(const std::string& home) {
 
 std::string build_bin(const std::string& program) {
   const char* dir = std::getenv("DOLLHOUSE_BUILD_BIN");
-  if (dir == nullptr) throw std::runtime_error("DOLLHOUSE_BUILD_BIN is not set (run via ctest)");
-  return std::string(dir) + "/" + program;
+  return std::string(dir != nullptr ? dir : DOLLHOUSE_TEST_BUILD_BIN) + "/" + program;
 }
 
 }  // namespace dollhouse::testing

@@ -63,7 +63,7 @@ RunResult run_process(std::vector<std::string> argv, const Env& env, std::string
 // machine's own CI or DO_NOT_TRACK variables never leak into a test.
 Env base_env(const std::string& home);
 
-// Path of a built program (DOLLHOUSE_BUILD_BIN, set by CTest).
+// Path of a built program: $DOLLHOUSE_BUILD_BIN, else this build's bin directory.
 std::string build_bin(const std::string& program);
 
 }  // namespace dollhouse::testing

@@ -39,8 +39,8 @@ json TestClient::request(json body, std::chrono::milliseconds timeout) {
   if (!send(body)) return nullptr;
   auto deadline = SteadyClock::now() + timeout;
   while (SteadyClock::now() < deadline) {
-    json reply = read(std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - SteadyClock::now()));
+    json reply =
+        read(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now()));
     if (reply.is_null()) return nullptr;
     if (reply.value("id", json()) == json(id)) return reply;
   }
@@ -48,12 +48,17 @@ json TestClient::request(json body, std::chrono::milliseconds timeout) {
 }
 
 json TestClient::hello(const std::string& app) {
-  return request({{"op", "hello"}, {"app", app}, {"appVersion", "1.2.3"},
-                  {"nodeVersion", "20.10.1"}, {"mcpClient", "claude-code"}});
+  return request({{"op", "hello"},
+                  {"app", app},
+                  {"appVersion", "1.2.3"},
+                  {"nodeVersion", "20.10.1"},
+                  {"mcpClient", "claude-code"}});
 }
 
 DaemonHarness::DaemonHarness()
-    : root_(dir_.file("root")), socket_(dir_.file("run/telemetry.sock")), home_(dir_.file("home/dhtester")) {
+    : root_(dir_.file("root")),
+      socket_(dir_.file("run/telemetry.sock")),
+      home_(dir_.file("home/dhtester")) {
   // A home directory shaped like a real one, so the scrubber has a user name to remove.
   ::mkdir(dir_.file("home").c_str(), 0755);
   ::mkdir(home_.c_str(), 0700);
@@ -72,11 +77,20 @@ Env DaemonHarness::env(const Env& extra) const {
   return e;
 }
 
-bool DaemonHarness::start(const Env& extra) {
-  daemon_ = std::make_unique<ChildProcess>(
-      std::vector<std::string>{build_bin("dollhouse-telemetryd"), "--home", root_, "--socket",
-                               socket_, "--log-level", "debug"},
-      env(extra));
+bool DaemonHarness::start(const Env& extra, const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {build_bin("dollhouse-telemetryd"),
+                                   "--home",
+                                   root_,
+                                   "--socket",
+                                   socket_,
+                                   "--log-level",
+                                   "debug"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  Env e = env(extra);
+  if (e.count("DOLLHOUSE_TELEMETRY_ENDPOINT") == 0) {
+    e["DOLLHOUSE_TELEMETRY_ENDPOINT"] = "http://127.0.0.1:9/api/v1/telemetry";
+  }
+  daemon_ = std::make_unique<ChildProcess>(argv, e);
   return daemon_->wait_for_output("listening on", std::chrono::seconds(30));
 }
 
@@ -94,8 +108,7 @@ void DaemonHarness::kill9() {
 
 RunResult DaemonHarness::ctl(std::vector<std::string> args, const Env& extra,
                              const std::string& input) const {
-  std::vector<std::string> argv = {build_bin("dollhousectl"), "--home", root_, "--socket",
-                                   socket_};
+  std::vector<std::string> argv = {build_bin("dollhousectl"), "--home", root_, "--socket", socket_};
   argv.insert(argv.end(), args.begin(), args.end());
   return run_process(argv, env(extra), input);
 }
@@ -106,7 +119,9 @@ json DaemonHarness::enable(const json& extra) const {
   return client().request(body);
 }
 
-json DaemonHarness::status() const { return client().request({{"op", "status"}}); }
+json DaemonHarness::status() const {
+  return client().request({{"op", "status"}});
+}
 
 json DaemonHarness::entries(int limit) const {
   json reply = client().request({{"op", "show"}, {"limit", limit}});

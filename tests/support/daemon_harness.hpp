@@ -44,8 +44,10 @@ class DaemonHarness {
   DaemonHarness();
   ~DaemonHarness();
 
-  // Starts the daemon with base_env plus `extra`; true once it listens.
-  bool start(const Env& extra = {});
+  // Starts the daemon with base_env plus `extra` and extra command-line arguments; true once it
+  // listens. Unless `extra` names one, the ingestion URL is a loopback port where nothing
+  // listens, so no test ever sends anything off the machine.
+  bool start(const Env& extra = {}, const std::vector<std::string>& args = {});
   // SIGTERM and the exit code (nullopt if it did not exit in time).
   std::optional<int> stop();
   void kill9();

@@ -1,0 +1,419 @@
+#include "daemon/upload/uploader.hpp"
+
+#include <spdlog/spdlog.h>
+#include <boost/asio/post.hpp>
+
+#include "daemon/settings.hpp"
+#include "daemon/upload/gzip.hpp"
+
+namespace dollhouse::daemon {
+
+namespace asio = boost::asio;
+using nlohmann::json;
+
+namespace {
+
+constexpr const char* kStateKey = "upload_state";
+
+std::string iso_or_empty(const std::optional<SystemTime>& t) {
+  return t ? format_iso8601(*t) : std::string();
+}
+
+json null_if_empty(const std::string& s) {
+  return s.empty() ? json() : json(s);
+}
+
+// A short, printable summary of a server's error body for status and the log: servers may
+// echo anything, so only the start, and only plain characters.
+std::string summarize_body(const std::string& body) {
+  std::string out;
+  for (char c : body) {
+    if (out.size() >= 120) break;
+    out.push_back(c >= 0x20 && c < 0x7f ? c : ' ');
+  }
+  return out;
+}
+
+}  // namespace
+
+UploadSettings default_upload_settings() {
+  return {kBatchMaxEvents,
+          kBatchMaxBytes,
+          kGzipThresholdBytes,
+          std::chrono::duration_cast<Millis>(kFlushInterval),
+          std::chrono::duration_cast<Millis>(kBackoffBase),
+          std::chrono::duration_cast<Millis>(kBackoffCap),
+          std::chrono::duration_cast<Millis>(kMaxRetryAfter),
+          {std::chrono::duration_cast<Millis>(kConnectTimeout),
+           std::chrono::duration_cast<Millis>(kHandshakeTimeout),
+           std::chrono::duration_cast<Millis>(kRequestTimeout)}};
+}
+
+// What the storage thread found to do next.
+struct Uploader::Work {
+  std::string deletion;  // an installId whose server data must go
+  UploadBatch batch;
+  std::int64_t pending_deletions = 0;
+  std::string error;
+};
+
+Uploader::Uploader(asio::io_context& io, StorageWorker& storage, const Clock& clock,
+                   RandomSource& random, const std::string& endpoint_url,
+                   const std::string& ca_file, UploadSettings settings, ConsentCheck consent)
+    : io_(io),
+      storage_(storage),
+      clock_(clock),
+      random_(random),
+      settings_(settings),
+      consent_(std::move(consent)),
+      endpoint_text_(endpoint_url),
+      timer_(io) {
+  auto endpoint = parse_endpoint(endpoint_url);
+  if (!endpoint) {
+    config_error_ = endpoint.status().message();
+    spdlog::error("uploading is off: {}", config_error_);
+    return;
+  }
+  auto tls = make_tls_context(ca_file);
+  if (!tls) {
+    config_error_ = tls.status().message();
+    spdlog::error("uploading is off: {}", config_error_);
+    return;
+  }
+  endpoint_ = std::move(endpoint.value());
+  tls_ = std::move(tls.value());
+}
+
+void Uploader::start() {
+  if (!configured()) return;
+  storage_.post([this](StorageContext& ctx) {
+    json state = json::object();
+    if (auto v = ctx.store.get_value(kStateKey); v && v->has_value()) {
+      state = json::parse(**v, nullptr, false);
+    }
+    auto stats = ctx.store.stats();
+    auto deletions = ctx.store.pending_deletions();
+    std::int64_t pending = stats ? stats->pending : 0;
+    std::int64_t pending_deletions = deletions ? static_cast<std::int64_t>(deletions->size()) : 0;
+    asio::post(io_, [this, state, pending, pending_deletions] {
+      load(state);
+      pending_estimate_ = pending;
+      pending_deletions_ = pending_deletions;
+      if (pending_estimate_ > 0 && !interval_due_) {
+        interval_due_ = clock_.now() + settings_.flush_interval;
+      }
+      // Deletions and full batches do not wait for the interval.
+      if (pending_deletions_ > 0 && !next_attempt_) {
+        begin_cycle();
+      } else if (pending_estimate_ >= settings_.batch_max_events && !next_attempt_) {
+        begin_cycle();
+      } else {
+        schedule();
+      }
+    });
+  });
+}
+
+void Uploader::load(const json& state) {
+  if (!state.is_object()) return;
+  consecutive_failures_ = state.value("consecutiveFailures", 0);
+  if (auto ms = state.value("nextAttemptMs", std::int64_t{0}); ms > 0) {
+    next_attempt_ = from_unix_millis(ms);
+  }
+  last_success_ = state.value("lastSuccess", "");
+  last_error_ = state.value("lastError", "");
+  events_sent_ = state.value("eventsSent", std::int64_t{0});
+  batches_sent_ = state.value("batchesSent", std::int64_t{0});
+  deletions_sent_ = state.value("deletionsSent", std::int64_t{0});
+}
+
+void Uploader::persist() {
+  json state = {{"consecutiveFailures", consecutive_failures_},
+                {"nextAttemptMs", next_attempt_ ? to_unix_millis(*next_attempt_) : 0},
+                {"lastSuccess", last_success_},
+                {"lastError", last_error_},
+                {"eventsSent", events_sent_},
+                {"batchesSent", batches_sent_},
+                {"deletionsSent", deletions_sent_}};
+  storage_.post(
+      [text = state.dump()](StorageContext& ctx) { (void)ctx.store.put_value(kStateKey, text); });
+}
+
+void Uploader::on_events_accepted(std::int64_t n) {
+  if (!configured() || stopping_) return;
+  pending_estimate_ += n;
+  if (!interval_due_) interval_due_ = clock_.now() + settings_.flush_interval;
+  if (!cycle_active_ && !next_attempt_ && pending_estimate_ >= settings_.batch_max_events) {
+    begin_cycle();
+  } else {
+    schedule();
+  }
+}
+
+void Uploader::on_deletion_queued() {
+  if (!configured() || stopping_) return;
+  ++pending_deletions_;
+  next_attempt_.reset();
+  if (!cycle_active_) begin_cycle();
+}
+
+void Uploader::flush_now(FlushDone done) {
+  if (!configured()) {
+    done({{"error", {{"code", "not_configured"}, {"message", config_error_}}}});
+    return;
+  }
+  flush_waiters_.push_back(std::move(done));
+  if (!cycle_active_) begin_cycle();
+}
+
+void Uploader::shutdown(Millis deadline, std::function<void()> done) {
+  stopping_ = true;
+  timer_.cancel();
+  std::string blocked = consent_();
+  bool work = cycle_active_ || pending_deletions_ > 0 || (pending_estimate_ > 0 && blocked.empty());
+  if (!configured() || !work) {
+    done();
+    return;
+  }
+  shutdown_done_ = std::move(done);
+  shutdown_timer_ = std::make_unique<asio::steady_timer>(io_, deadline);
+  shutdown_timer_->async_wait([this](const boost::system::error_code& ec) {
+    if (ec || !shutdown_done_) return;
+    spdlog::info("upload did not finish before shutdown; the rest stays queued");
+    if (exchange_) exchange_->cancel();
+    auto finish = std::move(shutdown_done_);
+    shutdown_done_ = nullptr;
+    finish();
+  });
+  if (!cycle_active_) begin_cycle();
+}
+
+void Uploader::begin_cycle() {
+  cycle_active_ = true;
+  timer_.cancel();
+  report_ = {};
+  next_step();
+}
+
+void Uploader::next_step() {
+  bool allowed = consent_().empty();
+  auto new_id = make_uuid_v4(random_);
+  std::int64_t max_events = settings_.batch_max_events;
+  std::int64_t max_bytes = settings_.batch_max_bytes;
+  storage_.post([this, allowed, new_id, max_events, max_bytes](StorageContext& ctx) {
+    auto work = std::make_shared<Work>();
+    auto deletions = ctx.store.pending_deletions();
+    if (!deletions) {
+      work->error = deletions.status().message();
+    } else {
+      work->pending_deletions = static_cast<std::int64_t>(deletions->size());
+      if (!deletions->empty()) {
+        work->deletion = deletions->front().install_id;
+      } else if (allowed) {
+        auto batch = ctx.store.take_batch(max_events, max_bytes, new_id);
+        if (batch) {
+          work->batch = std::move(batch.value());
+        } else {
+          work->error = batch.status().message();
+        }
+      }
+    }
+    ctx.on_commit.push_back([this, work](const Status& st) {
+      if (!st) work->error = st.message();
+      asio::post(io_, [this, work] { on_work(work); });
+    });
+  });
+}
+
+void Uploader::on_work(std::shared_ptr<Work> work) {
+  pending_deletions_ = work->pending_deletions;
+  if (!work->error.empty()) return end_cycle("local database: " + work->error);
+  if (!work->deletion.empty()) return send_deletion(work->deletion);
+  if (work->batch.bodies.empty()) {
+    pending_estimate_ = 0;
+    interval_due_.reset();
+    return end_cycle("");
+  }
+  send_batch(std::move(work));
+}
+
+void Uploader::send_deletion(const std::string& install_id) {
+  HttpRequestSpec req{
+      "DELETE", endpoint_->deletion_target(install_id), "", {{"X-Telemetry-Version", "1.0"}}};
+  exchange_ = HttpExchange::start(io_, *tls_, *endpoint_, std::move(req), settings_.timeouts,
+                                  [this, install_id](HttpResult r) {
+                                    exchange_.reset();
+                                    on_deletion_answer(install_id, std::move(r));
+                                  });
+}
+
+void Uploader::on_deletion_answer(std::string install_id, HttpResult r) {
+  bool done = (r.status >= 200 && r.status < 300) || r.status == 404;
+  if (!done) {
+    std::string error =
+        r.status == 0 ? r.error : "remote deletion: HTTP " + std::to_string(r.status);
+    return fail_attempt(error, r.retry_after);
+  }
+  spdlog::info("the server confirmed a remote deletion (HTTP {})", r.status);
+  ++deletions_sent_;
+  ++report_.deletions;
+  std::string now = format_iso8601(clock_.now());
+  storage_.post([this, install_id, now](StorageContext& ctx) {
+    (void)ctx.store.finish_deletion(install_id);
+    (void)ctx.store.put_value("last_remote_deletion", now);
+    ctx.on_commit.push_back([this](const Status&) { asio::post(io_, [this] { next_step(); }); });
+  });
+}
+
+void Uploader::send_batch(std::shared_ptr<Work> work) {
+  // Consent again, right before anything leaves the machine.
+  if (std::string blocked = consent_(); !blocked.empty()) {
+    return end_cycle("");
+  }
+  json events = json::array();
+  std::string install_id;
+  for (const auto& body : work->batch.bodies) {
+    json e = json::parse(body, nullptr, false);
+    if (e.is_discarded()) continue;
+    if (install_id.empty()) install_id = e.value("installId", "");
+    events.push_back(std::move(e));
+  }
+  json payload = {{"installId", install_id}, {"batchId", work->batch.batch_id}, {"events", events}};
+  HttpRequestSpec req{"POST",
+                      endpoint_->target,
+                      payload.dump(),
+                      {{"Content-Type", "application/json"},
+                       {"X-Telemetry-Version", "1.0"},
+                       {"Idempotency-Key", work->batch.batch_id}}};
+  if (req.body.size() > settings_.gzip_threshold_bytes) {
+    if (auto gz = gzip_compress(req.body)) {
+      req.body = std::move(*gz);
+      req.headers.push_back({"Content-Encoding", "gzip"});
+    }
+  }
+  spdlog::debug("uploading batch {} ({} events, {} bytes)", work->batch.batch_id,
+                work->batch.bodies.size(), req.body.size());
+  exchange_ = HttpExchange::start(io_, *tls_, *endpoint_, std::move(req), settings_.timeouts,
+                                  [this, work](HttpResult r) {
+                                    exchange_.reset();
+                                    on_batch_answer(work, std::move(r));
+                                  });
+}
+
+void Uploader::on_batch_answer(std::shared_ptr<Work> work, HttpResult r) {
+  auto n = static_cast<std::int64_t>(work->batch.bodies.size());
+  const std::string batch_id = work->batch.batch_id;
+  switch (classify_status(r.status)) {
+    case UploadOutcome::kDelivered:
+      consecutive_failures_ = 0;
+      next_attempt_.reset();
+      last_success_ = format_iso8601(clock_.now());
+      events_sent_ += n;
+      ++batches_sent_;
+      report_.events += n;
+      ++report_.batches;
+      pending_estimate_ = std::max<std::int64_t>(0, pending_estimate_ - n);
+      persist();
+      storage_.post([this, batch_id](StorageContext& ctx) {
+        if (auto marked = ctx.store.mark_batch_sent(batch_id)) ctx.count("uploaded", *marked);
+        ctx.on_commit.push_back(
+            [this](const Status&) { asio::post(io_, [this] { next_step(); }); });
+      });
+      return;
+    case UploadOutcome::kRetry:
+      return fail_attempt(r.status == 0 ? r.error : "HTTP " + std::to_string(r.status),
+                          r.retry_after);
+    case UploadOutcome::kDropBatch: {
+      std::string reason = "the server refused a batch of " + std::to_string(n) +
+                           " events with HTTP " + std::to_string(r.status);
+      if (!r.body.empty()) reason += ": " + summarize_body(r.body);
+      spdlog::warn("{}; the batch is dropped", reason);
+      last_error_ = reason;
+      report_.dropped += n;
+      pending_estimate_ = std::max<std::int64_t>(0, pending_estimate_ - n);
+      persist();
+      storage_.post([this, batch_id](StorageContext& ctx) {
+        if (auto dropped = ctx.store.drop_batch(batch_id)) {
+          ctx.count("dropped.rejected_by_server", *dropped);
+        }
+        ctx.on_commit.push_back(
+            [this](const Status&) { asio::post(io_, [this] { next_step(); }); });
+      });
+      return;
+    }
+  }
+}
+
+void Uploader::fail_attempt(const std::string& error, const std::string& retry_after) {
+  ++consecutive_failures_;
+  Millis delay =
+      backoff_delay(consecutive_failures_, settings_.backoff_base, settings_.backoff_cap, random_);
+  if (auto ra = parse_retry_after(retry_after, clock_.now())) {
+    delay = std::min(*ra, settings_.max_retry_after);
+  }
+  next_attempt_ = clock_.now() + delay;
+  last_error_ = error;
+  spdlog::info("upload failed ({} in a row): {}; next attempt in {} ms", consecutive_failures_,
+               error, delay.count());
+  persist();
+  end_cycle(error);
+}
+
+void Uploader::end_cycle(const std::string& error) {
+  cycle_active_ = false;
+  json outcome = {{"sentEvents", report_.events},
+                  {"batches", report_.batches},
+                  {"deletions", report_.deletions},
+                  {"droppedByServer", report_.dropped},
+                  {"error", null_if_empty(error)},
+                  {"nextAttempt", null_if_empty(iso_or_empty(next_attempt_))}};
+  auto waiters = std::move(flush_waiters_);
+  flush_waiters_.clear();
+  for (auto& w : waiters) w(outcome);
+  if (shutdown_done_) {
+    if (shutdown_timer_) shutdown_timer_->cancel();
+    auto done = std::move(shutdown_done_);
+    shutdown_done_ = nullptr;
+    done();
+    return;
+  }
+  schedule();
+}
+
+void Uploader::schedule() {
+  timer_.cancel();
+  if (stopping_ || cycle_active_ || !configured()) return;
+  std::optional<SystemTime> due;
+  if (pending_deletions_ > 0 || pending_estimate_ > 0) {
+    due = next_attempt_ ? next_attempt_ : interval_due_;
+    if (!next_attempt_ && pending_deletions_ > 0) due = clock_.now();
+  }
+  if (!due) return;
+  auto delay = std::max(Millis(0), std::chrono::duration_cast<Millis>(*due - clock_.now()));
+  timer_.expires_after(delay);
+  timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec || stopping_ || cycle_active_) return;
+    next_attempt_.reset();
+    interval_due_ = clock_.now() + settings_.flush_interval;
+    begin_cycle();
+  });
+}
+
+json Uploader::status_json() const {
+  return {{"endpoint", endpoint_text_},
+          {"configured", configured()},
+          {"configError", null_if_empty(config_error_)},
+          {"lastSuccess", null_if_empty(last_success_)},
+          {"lastError", null_if_empty(last_error_)},
+          {"nextAttempt",
+           null_if_empty(iso_or_empty(
+               cycle_active_ ? std::nullopt : (next_attempt_ ? next_attempt_ : interval_due_)))},
+          {"consecutiveFailures", consecutive_failures_},
+          {"eventsSent", events_sent_},
+          {"batchesSent", batches_sent_},
+          {"inProgress", cycle_active_},
+          {"pendingDeletions", pending_deletions_},
+          {"deletionsSent", deletions_sent_}};
+}
+
+}  // namespace dollhouse::daemon

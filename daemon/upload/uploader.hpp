@@ -1,0 +1,128 @@
+// The uploader: sends consented events to the ingestion server in batches, and remote deletion
+// requests before anything else, with exponential backoff and full jitter between failures.
+//
+// Runs on the daemon's I/O thread. Database work goes through the storage thread; HTTP through
+// HttpExchange. One cycle at a time: a cycle sends pending deletions, then batches, until
+// nothing is left or an attempt fails (then the next attempt is scheduled by backoff or the
+// server's Retry-After). The schedule (failures, next attempt, last success and error) is kept
+// in the database, so a restart neither forgets a backoff nor retries at once. A single timer
+// is armed only while something is pending: an idle daemon does not wake up.
+//
+// Consent is checked when a batch is formed and again immediately before it is sent, so a
+// withdrawal that lands while a batch waits in backoff sends nothing more. Remote deletions
+// are sent whatever the consent.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/clock.hpp"
+#include "daemon/storage/storage_worker.hpp"
+#include "daemon/upload/http_exchange.hpp"
+#include "daemon/upload/upload_policy.hpp"
+
+namespace dollhouse::daemon {
+
+struct UploadSettings {
+  std::int64_t batch_max_events;
+  std::int64_t batch_max_bytes;
+  std::size_t gzip_threshold_bytes;
+  Millis flush_interval;
+  Millis backoff_base;
+  Millis backoff_cap;
+  Millis max_retry_after;
+  HttpTimeouts timeouts;
+};
+
+UploadSettings default_upload_settings();
+
+class Uploader {
+ public:
+  // "" when uploading events is allowed now, else the reason (consent, kill switch).
+  using ConsentCheck = std::function<std::string()>;
+  using FlushDone = std::function<void(nlohmann::json outcome)>;
+
+  Uploader(boost::asio::io_context& io, StorageWorker& storage, const Clock& clock,
+           RandomSource& random, const std::string& endpoint_url, const std::string& ca_file,
+           UploadSettings settings, ConsentCheck consent);
+
+  // Loads the stored schedule and arms the timer.
+  void start();
+  // `n` events were handed to storage.
+  void on_events_accepted(std::int64_t n);
+  // A remote deletion was queued durably: try it now, whatever the backoff says.
+  void on_deletion_queued();
+  // Upload now (dollhousectl telemetry flush); `done` gets what this cycle did.
+  void flush_now(FlushDone done);
+  // One last bounded cycle before the daemon exits; `done` runs once, at the latest at the
+  // deadline (what is not sent by then stays queued).
+  void shutdown(Millis deadline, std::function<void()> done);
+
+  bool configured() const { return endpoint_.has_value(); }
+  // The `upload` object of status.
+  nlohmann::json status_json() const;
+
+ private:
+  struct Work;
+  void begin_cycle();
+  void next_step();
+  void on_work(std::shared_ptr<Work> work);
+  void send_deletion(const std::string& install_id);
+  void send_batch(std::shared_ptr<Work> work);
+  void on_batch_answer(std::shared_ptr<Work> work, HttpResult result);
+  void on_deletion_answer(std::string install_id, HttpResult result);
+  void fail_attempt(const std::string& error, const std::string& retry_after);
+  void end_cycle(const std::string& error);
+  void schedule();
+  void persist();
+  void load(const nlohmann::json& state);
+
+  boost::asio::io_context& io_;
+  StorageWorker& storage_;
+  const Clock& clock_;
+  RandomSource& random_;
+  UploadSettings settings_;
+  ConsentCheck consent_;
+  std::string endpoint_text_;
+  std::optional<Endpoint> endpoint_;
+  std::string config_error_;
+  std::shared_ptr<boost::asio::ssl::context> tls_;
+  boost::asio::steady_timer timer_;
+  std::shared_ptr<HttpExchange> exchange_;
+
+  // Schedule, persisted.
+  int consecutive_failures_ = 0;
+  std::optional<SystemTime> next_attempt_;  // backoff or Retry-After
+  std::optional<SystemTime> interval_due_;  // the regular flush while something is pending
+  std::string last_success_;
+  std::string last_error_;
+  std::int64_t events_sent_ = 0;
+  std::int64_t batches_sent_ = 0;
+  std::int64_t deletions_sent_ = 0;
+
+  // Not persisted.
+  std::int64_t pending_estimate_ = 0;
+  std::int64_t pending_deletions_ = 0;
+  bool cycle_active_ = false;
+  bool stopping_ = false;
+  struct CycleReport {
+    std::int64_t events = 0;
+    std::int64_t batches = 0;
+    std::int64_t deletions = 0;
+    std::int64_t dropped = 0;
+  } report_;
+  std::vector<FlushDone> flush_waiters_;
+  std::function<void()> shutdown_done_;
+  std::unique_ptr<boost::asio::steady_timer> shutdown_timer_;
+};
+
+}  // namespace dollhouse::daemon
