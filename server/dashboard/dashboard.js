@@ -43,13 +43,13 @@ function empty(target, message) {
 // Horizontal bars: items [{name, value, metric, note}], largest first as given.
 function barChart(target, items, color) {
   if (!items.length) return empty(target);
-  const rowH = 26, labelW = 170, valueW = 90, width = 560;
+  const rowH = 26, labelW = 150, valueW = 90, width = 440;
   const max = Math.max(...items.map((i) => i.value), 1);
   const root = svg("svg", { viewBox: `0 0 ${width} ${items.length * rowH + 4}`, role: "img" });
   items.forEach((item, i) => {
     const y = i * rowH + 2;
     const w = Math.max(2, ((width - labelW - valueW) * item.value) / max);
-    const label = item.name.length > 26 ? item.name.slice(0, 25) + "…" : item.name;
+    const label = item.name.length > 22 ? item.name.slice(0, 21) + "…" : item.name;
     root.append(svg("text", { x: labelW - 8, y: y + 16, "text-anchor": "end", class: "bar-label" }, label));
     const bar = svg("rect", { x: labelW, y: y + 3, width: w, height: rowH - 8, rx: 3, fill: item.color || color || COLORS[0] });
     bar.append(svg("title", {}, `${item.name}: ${fmt(item.value)}`));
@@ -71,11 +71,12 @@ function installsChart(target, data) {
   const oses = Object.keys(data.byOs || {}).sort();
   if (!data.total) return empty(target);
   const width = 1200, height = 260, left = 40, bottom = 24, top = 10;
-  const max = Math.max(...days.map((d) => d.total), 1);
+  const step = Math.max(1, Math.ceil(Math.max(...days.map((d) => d.total), 1) / 4));
+  const max = step * 4;
   const slot = (width - left) / days.length;
   const root = svg("svg", { viewBox: `0 0 ${width} ${height}`, role: "img" });
   for (let g = 0; g <= 4; g++) {
-    const v = Math.round((max * g) / 4), y = height - bottom - ((height - bottom - top) * v) / max;
+    const v = step * g, y = height - bottom - ((height - bottom - top) * v) / max;
     root.append(svg("line", { x1: left, x2: width, y1: y, y2: y, stroke: "#eeeae4" }));
     root.append(svg("text", { x: left - 6, y: y + 4, "text-anchor": "end" }, String(v)));
   }

@@ -5,6 +5,12 @@ target_link_libraries(dollhouse_server_test_harness
 
 dollhouse_add_test(server_integration_test SOURCES server_integration_test.cpp
                    LIBS dollhouse_server_test_harness)
-foreach(t server_integration_test)
+dollhouse_add_test(server_tls_test SOURCES server_tls_test.cpp LIBS dollhouse_server_test_harness)
+dollhouse_add_test(server_dashboard_test SOURCES server_dashboard_test.cpp
+                   LIBS dollhouse_server_test_harness)
+dollhouse_add_test(server_e2e_test SOURCES server_e2e_test.cpp
+                   LIBS dollhouse_server_test_harness dollhouse_test_harness)
+foreach(t server_integration_test server_tls_test server_dashboard_test server_e2e_test)
   add_dependencies(${t} dollhouse-telemetry-server)
 endforeach()
+add_dependencies(server_e2e_test dollhouse-telemetryd dollhousectl)

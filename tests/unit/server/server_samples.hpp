@@ -13,8 +13,8 @@ using nlohmann::json;
 
 // A valid, deterministic UUID: uuid(7) == "00000000-0000-4000-8000-000000000007".
 inline std::string uuid(long n) {
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "00000000-0000-4000-8000-%012ld", n);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "00000000-0000-4000-8000-%012ld", n % 1000000000000L);
   return buf;
 }
 
