@@ -203,6 +203,18 @@ TEST_P(ServerIntegration, SigtermStopsPromptlyEvenWithIdleKeepAliveConnections) 
   EXPECT_NE(server->process().err().find("stopped"), std::string::npos);
 }
 
+TEST_P(ServerIntegration, AClientThatNeverFinishesItsRequestIsCutOffAtTheIdleTimeout) {
+  auto server = start({"--idle-timeout", "1"});
+  HttpClient c = server->client();
+  auto began = std::chrono::steady_clock::now();
+  // Headers that never end: the server gives up after the timeout and closes, answering nothing.
+  EXPECT_EQ(c.raw("GET /healthz HTTP/1.1\r\nHost: x\r\n"), "");
+  auto waited = std::chrono::steady_clock::now() - began;
+  EXPECT_GE(waited, std::chrono::milliseconds(900));
+  EXPECT_LT(waited, std::chrono::seconds(10));
+  EXPECT_EQ(c.get("/healthz").status, 200);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, ServerIntegration, ::testing::Values("sqlite", "postgresql"),
                          [](const auto& param_info) { return param_info.param; });
 
