@@ -34,6 +34,7 @@ std::string linux_os_version(const std::string& text) {
   std::string name;
   for (char c : id) {
     if (name.size() >= 16) break;
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');  // ID should be lower case
     if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-') name.push_back(c);
   }
   std::string major;

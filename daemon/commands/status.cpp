@@ -2,6 +2,7 @@
 // `dollhousectl telemetry status --json`.
 #include "daemon/commands/command_table.hpp"
 #include "daemon/daemon.hpp"
+#include "daemon/settings.hpp"
 
 namespace dollhouse::daemon {
 
@@ -41,6 +42,7 @@ void handle_status(Daemon& daemon, const std::shared_ptr<Session>& session,
         {"pending", deletions ? static_cast<std::int64_t>(deletions->size()) : 0},
         {"lastCompleted",
          last_deletion && last_deletion->has_value() ? json(**last_deletion) : json()}};
+    status["upload"]["pendingBatches"] = (stats->pending + kBatchMaxEvents - 1) / kBatchMaxEvents;
     status["protocolErrors"] = protocol;
     status["counters"] = other;
     return status;

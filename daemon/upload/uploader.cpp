@@ -170,7 +170,10 @@ void Uploader::shutdown(Millis deadline, std::function<void()> done) {
   stopping_ = true;
   timer_.cancel();
   std::string blocked = consent_();
-  bool work = cycle_active_ || pending_deletions_ > 0 || (pending_estimate_ > 0 && blocked.empty());
+  // A daemon in backoff keeps waiting: shutting down is no reason to retry early.
+  bool work =
+      cycle_active_ ||
+      (!next_attempt_ && (pending_deletions_ > 0 || (pending_estimate_ > 0 && blocked.empty())));
   if (!configured() || !work) {
     done();
     return;

@@ -63,8 +63,8 @@ class Uploader {
   void on_deletion_queued();
   // Upload now (dollhousectl telemetry flush); `done` gets what this cycle did.
   void flush_now(FlushDone done);
-  // One last bounded cycle before the daemon exits; `done` runs once, at the latest at the
-  // deadline (what is not sent by then stays queued).
+  // One last bounded cycle before the daemon exits, unless a backoff is running; `done` runs
+  // once, at the latest at the deadline (what is not sent by then stays queued).
   void shutdown(Millis deadline, std::function<void()> done);
 
   bool configured() const { return endpoint_.has_value(); }

@@ -151,6 +151,28 @@ TEST(Upload, RetryAfterIsHonouredInSecondsAndAsADate) {
   }
 }
 
+TEST(Upload, TheBackoffScheduleSurvivesARestart) {
+  ScriptedServer server("500");
+  DaemonHarness h;
+  const std::vector<std::string> slow = {"--backoff-base", "600000", "--backoff-cap", "600000"};
+  ASSERT_TRUE(h.start({{"DOLLHOUSE_TELEMETRY_ENDPOINT", server.url()}}, slow));
+  h.enable();
+  send_events(h, 2);
+  flush(h);
+  flush(h);
+  json before = h.status()["upload"];
+  ASSERT_EQ(before["consecutiveFailures"], 2);
+  ASSERT_EQ(h.stop(), 0);
+  std::size_t requests_before_restart = server.requests().size();
+  ASSERT_TRUE(h.start({{"DOLLHOUSE_TELEMETRY_ENDPOINT", server.url()}}, slow));
+  json after = h.status()["upload"];
+  EXPECT_EQ(after["consecutiveFailures"], 2);
+  EXPECT_EQ(after["nextAttempt"], before["nextAttempt"]);
+  EXPECT_EQ(after["lastError"], before["lastError"]);
+  EXPECT_EQ(after["pendingBatches"], 1);
+  EXPECT_EQ(server.requests().size(), requests_before_restart) << "no retry storm at start";
+}
+
 TEST(Upload, AServerThatNeverAnswersTimesOutAndIsRetried) {
   ScriptedServer server("hang,202");
   DaemonHarness h;

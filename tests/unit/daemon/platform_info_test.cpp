@@ -102,3 +102,13 @@ TEST(DetectPlatform, ReportsLinuxFieldsOnThisMachine) {
 
 }  // namespace
 }  // namespace dollhouse::daemon
+
+namespace dollhouse::daemon {
+namespace {
+
+TEST(LinuxOsVersion, UpperCaseIdsAreReadLikeLowerCaseOnes) {
+  EXPECT_EQ(linux_os_version("ID=Debian\nVERSION_ID=\"12\"\n"), "Debian 12");
+}
+
+}  // namespace
+}  // namespace dollhouse::daemon
