@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 
 ./scripts/setup.sh
 
+export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1
 build_dir=build
 cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DDOLLHOUSE_BUILD_TESTS=OFF \
   -DDOLLHOUSE_BUILD_BENCH=OFF >/dev/null

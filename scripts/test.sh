@@ -6,6 +6,9 @@ cd "$(dirname "$0")/.."
 
 ./scripts/setup.sh
 
+# ccache: paths relative to the checkout, so a fresh clone elsewhere still hits the cache.
+export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1
+
 build_dir=${DOLLHOUSE_TEST_BUILD_DIR:-build-test}
 jobs=${DOLLHOUSE_JOBS:-$(nproc)}
 cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DDOLLHOUSE_WERROR=ON \
