@@ -142,10 +142,12 @@ void Uploader::persist() {
 void Uploader::on_events_accepted(std::int64_t n) {
   if (!configured() || stopping_) return;
   pending_estimate_ += n;
-  if (!interval_due_) interval_due_ = clock_.now() + settings_.flush_interval;
+  accepted_during_step_ += n;
   if (!cycle_active_ && !next_attempt_ && pending_estimate_ >= settings_.batch_max_events) {
     begin_cycle();
-  } else {
+  } else if (!interval_due_) {
+    // The first pending event arms the regular flush; later ones leave the timer alone.
+    interval_due_ = clock_.now() + settings_.flush_interval;
     schedule();
   }
 }
@@ -199,6 +201,7 @@ void Uploader::begin_cycle() {
 }
 
 void Uploader::next_step() {
+  accepted_during_step_ = 0;
   bool allowed = consent_().empty();
   auto new_id = make_uuid_v4(random_);
   std::int64_t max_events = settings_.batch_max_events;
@@ -233,8 +236,13 @@ void Uploader::on_work(std::shared_ptr<Work> work) {
   if (!work->error.empty()) return end_cycle("local database: " + work->error);
   if (!work->deletion.empty()) return send_deletion(work->deletion);
   if (work->batch.bodies.empty()) {
-    pending_estimate_ = 0;
-    interval_due_.reset();
+    // Nothing was unsent when the storage thread looked; only what arrived since is pending.
+    pending_estimate_ = accepted_during_step_;
+    if (pending_estimate_ == 0) {
+      interval_due_.reset();
+    } else if (!interval_due_) {
+      interval_due_ = clock_.now() + settings_.flush_interval;
+    }
     return end_cycle("");
   }
   send_batch(std::move(work));

@@ -111,6 +111,7 @@ class Uploader {
 
   // Not persisted.
   std::int64_t pending_estimate_ = 0;
+  std::int64_t accepted_during_step_ = 0;  // since the storage thread last looked
   std::int64_t pending_deletions_ = 0;
   bool cycle_active_ = false;
   bool stopping_ = false;
