@@ -190,7 +190,9 @@ std::vector<Pass> make_identity_passes(const MachineIdentity& who) {
     auto single = std::make_unique<re2::RE2>(pattern_of(l), options);
     if (!single->ok()) continue;
     if (!alternation.empty()) alternation.push_back('|');
-    alternation += "(" + pattern_of(l) + ")";
+    alternation.push_back('(');
+    alternation += pattern_of(l);
+    alternation.push_back(')');
     matcher->singles.push_back(std::move(single));
     matcher->literals.push_back(std::move(l));
   }

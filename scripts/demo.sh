@@ -54,7 +54,7 @@ ctl telemetry enable
 step "After consent: the app sends the same events"
 "$bin/dollhouse-telemetry-demo" --home "$home" --socket "$socket"
 
-step "dollhousectl telemetry show (personal data such as your home path is already removed)"
+step "dollhousectl telemetry show (the daemon has already removed personal data: a path in your home shows as /home/<user>)"
 ctl telemetry show
 step "One event in full (dollhousectl telemetry show --json --limit 1)"
 ctl telemetry show --json --limit 1
@@ -69,7 +69,13 @@ step "dollhousectl telemetry status"
 ctl telemetry status
 
 step "What the server keeps: aggregates only ($server_url/api/v1/stats/installations)"
-python3 -c "import json,urllib.request; print(json.dumps(json.load(urllib.request.urlopen('$server_url/api/v1/stats/installations')), indent=2))"
+python3 - "$server_url" <<'PY'
+import json, sys, urllib.request
+stats = json.load(urllib.request.urlopen(sys.argv[1] + "/api/v1/stats/installations"))
+# Only the days with installations; the API also lists the empty ones for charts.
+stats["byDay"] = [d for d in stats.get("byDay", []) if d.get("total")]
+print(json.dumps(stats, indent=2))
+PY
 echo "Dashboard: $server_url/"
 
 if [ -t 0 ]; then
