@@ -1,6 +1,8 @@
 #include "tests/integration/server_pg_cluster.hpp"
 
+#include <fcntl.h>
 #include <pwd.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -70,11 +72,38 @@ PostgresCluster::PostgresCluster() {
     if (!run_as_.empty()) argv.insert(argv.begin(), {runuser_path(), "-u", run_as_, "--"});
     return run_process(argv, base_env(dir_), "", std::chrono::seconds(60));
   };
-  RunResult init = command({bin_ + "/initdb", "-D", dir_ + "/data", "-A", "trust", "-U", "postgres",
-                            "-E", "UTF8", "--no-sync", "--no-instructions"});
-  if (init.exit_code != 0) {
-    reason_ = "initdb failed: " + init.err;
-    return;
+  // initdb takes seconds and ctest runs every test case in its own process, so one initialised
+  // data directory is kept in the build tree as a template (made once, under a lock) and each
+  // cluster starts from a copy of it.
+  const std::string template_dir = build_bin("") + "../test-pg-template";
+  {
+    const int lock = ::open((template_dir + ".lock").c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0600);
+    if (lock < 0 || ::flock(lock, LOCK_EX) != 0) {
+      reason_ = "cannot lock " + template_dir + ".lock";
+      if (lock >= 0) ::close(lock);
+      return;
+    }
+    if (::access((template_dir + "/PG_VERSION").c_str(), F_OK) != 0) {
+      RunResult init =
+          command({bin_ + "/initdb", "-D", dir_ + "/template", "-A", "trust", "-U", "postgres",
+                   "-E", "UTF8", "--no-sync", "--no-instructions", "--wal-segsize=1"});
+      std::error_code ignored;
+      std::filesystem::remove_all(template_dir, ignored);
+      RunResult keep =
+          run_process({"/bin/cp", "-a", dir_ + "/template", template_dir}, base_env(dir_));
+      std::filesystem::remove_all(dir_ + "/template", ignored);
+      if (init.exit_code != 0 || keep.exit_code != 0) {
+        reason_ = "initdb failed: " + init.err + keep.err;
+        ::close(lock);
+        return;
+      }
+    }
+    RunResult copy = run_process({"/bin/cp", "-a", template_dir, dir_ + "/data"}, base_env(dir_));
+    ::close(lock);
+    if (copy.exit_code != 0) {
+      reason_ = "cannot copy the PostgreSQL template: " + copy.err;
+      return;
+    }
   }
   RunResult start = command({bin_ + "/pg_ctl", "-D", dir_ + "/data", "-l", dir_ + "/server.log",
                              "-w", "-t", "30", "-o",
