@@ -130,6 +130,18 @@ TEST_F(Routes, IdempotencyKeyMustMatchTheBatchId) {
   EXPECT_EQ(route(*ctx_, r).status, 202);
 }
 
+TEST_F(Routes, AnotherMajorProtocolVersionIs400) {
+  Request r;
+  r.method = "POST";
+  r.path = "/api/v1/telemetry";
+  r.content_type = "application/json";
+  r.telemetry_version = "2.0";
+  r.body = batch(uuid(1), uuid(100), json::array()).dump();
+  EXPECT_EQ(route(*ctx_, r).status, 400);
+  r.telemetry_version = "1.3";
+  EXPECT_EQ(route(*ctx_, r).status, 202);
+}
+
 TEST_F(Routes, TooManyEventsIs413) {
   json events = json::array();
   for (int i = 0; i < 1001; ++i) events.push_back(stamp(crash(), uuid(1)));
