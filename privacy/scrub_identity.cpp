@@ -99,7 +99,9 @@ std::vector<Literal> literals_of(const MachineIdentity& who) {
     const std::size_t cut = home.find_last_of("/\\");
     if (cut == std::string_view::npos || cut + 1 >= home.size()) continue;
     const std::string_view last = home.substr(cut + 1);
-    if (last.size() < 3 || is_common_word(last)) continue;
+    // The whole home path is specific even when its last part is a common word ("/root",
+    // "/home/node"): it is this account's home, so it goes, bounded like any other literal.
+    if (last.size() < 3) continue;
     add(out, home, Kind::kHome, false, std::string(home.substr(0, cut + 1)) + user);
   }
   for (const auto& name : who.real_names) {

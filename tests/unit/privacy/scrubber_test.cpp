@@ -63,9 +63,21 @@ TEST(Scrubber, SkipsNamesTooShortOrCommonToReplace) {
   who.host_names = {"localhost", "ub"};
   who.home_dirs = {"/root", "/"};
   const Scrubber scrubber(who);
-  const std::string text = "root will retry; mark al as done on localhost in /root";
+  const std::string text = "root will retry; mark al as done on localhost";
   EXPECT_EQ(scrubber.scrub(text), text);
   EXPECT_EQ(scrubber.scrub("Will Mark signed"), "<user> signed");
+}
+
+TEST(Scrubber, TheAccountsOwnHomeGoesEvenWhenItsNameIsCommon) {
+  MachineIdentity who;
+  who.user_names = {"root"};
+  who.home_dirs = {"/root"};
+  const Scrubber scrubber(who);
+  EXPECT_EQ(scrubber.scrub("open '/root/.dollhouse/portfolio/x.md'"),
+            "open '/<user>/.dollhouse/portfolio/x.md'");
+  EXPECT_EQ(scrubber.scrub("cd /root"), "cd /<user>");
+  EXPECT_EQ(scrubber.scrub("/rootfs/etc and root"), "/rootfs/etc and root") << "bounded";
+  EXPECT_EQ(scrubber.detect("open '/<user>/.dollhouse'"), "");
 }
 
 TEST(Scrubber, MatchesNamesAsWholeWordsOnly) {
