@@ -15,6 +15,7 @@
 #include "daemon/daemon.hpp"
 #include "daemon/instance_lock.hpp"
 #include "daemon/logging.hpp"
+#include "daemon/service.hpp"
 #include "daemon/settings.hpp"
 #include "daemon/storage/sqlite_event_store.hpp"
 #include "ipc/unix_socket.hpp"
@@ -120,11 +121,22 @@ int RunDaemon(int argc, char** argv) {
     options.endpoint = kDefaultEndpoint;
   }
 
+  UploadSnapshot upload_snapshot = read_upload_snapshot(*opened->store);
   StorageWorker storage(std::move(opened->store), clock,
                         {kMaxStoredEvents, kMaxStoredBytes, kMaxEventsPerCommit});
   if (Status st = storage.start(); !st) return fail(st.message());
 
-  auto listen_fd = ipc::listen_unix(options.socket_path, 128);
+  // A socket passed by the service manager is used as it is and never unlinked: it belongs to
+  // the .socket unit, which outlives this process.
+  auto activated = take_activated_socket();
+  if (!activated) {
+    storage.stop();
+    return fail(activated.status().message());
+  }
+  const bool socket_activated = activated->has_value();
+  if (socket_activated && !(*activated)->path.empty()) options.socket_path = (*activated)->path;
+  auto listen_fd =
+      socket_activated ? Result<int>((*activated)->fd) : ipc::listen_unix(options.socket_path, 128);
   if (!listen_fd) {
     storage.stop();
     return fail(listen_fd.status().message());
@@ -134,6 +146,8 @@ int RunDaemon(int argc, char** argv) {
   acceptor.assign(asio::local::stream_protocol(), *listen_fd);
 
   const std::string socket_path = options.socket_path;
+  spdlog::info("{}", socket_activated ? "using the socket passed by the service manager"
+                                      : "created its own socket");
   if (options.kill_switch.off) {
     spdlog::info("collection is off: {}", options.kill_switch.detail);
   }
@@ -150,23 +164,26 @@ int RunDaemon(int argc, char** argv) {
                     [&daemon] { return daemon.collection_blocked_by(); });
   daemon.set_uploader(&uploader);
   daemon.start(std::move(acceptor));
-  uploader.start();
+  uploader.start(upload_snapshot);
 
   asio::signal_set signals(io, SIGTERM, SIGINT);
   signals.async_wait([&](const boost::system::error_code& ec, int signo) {
     if (ec) return;
     spdlog::info("received signal {}; finishing", signo);
+    if (Status st = notify_service_manager("STOPPING=1", env); !st)
+      spdlog::warn("{}", st.message());
     daemon.shutdown();
     uploader.shutdown(std::chrono::duration_cast<Millis>(kShutdownFlushDeadline),
                       [&io] { io.stop(); });
   });
   spdlog::info("dollhouse-telemetryd {} listening on {} (pid {})", DOLLHOUSE_VERSION, socket_path,
                ::getpid());
+  if (Status st = notify_service_manager("READY=1", env); !st) spdlog::warn("{}", st.message());
   io.run();
 
   // Everything accepted was handed to the storage thread; stop() commits it.
   storage.stop();
-  ::unlink(socket_path.c_str());
+  if (!socket_activated) ::unlink(socket_path.c_str());
   spdlog::info("stopped; all accepted events are committed");
   spdlog::default_logger()->flush();
   return 0;

@@ -1,4 +1,5 @@
 #include "daemon/storage/sqlite_event_store.hpp"
+#include "daemon/storage/sqlite_statement.hpp"
 
 #include <sqlite3.h>
 
@@ -40,52 +41,7 @@ static_assert(std::size(kMigrations) == SqliteEventStore::kSchemaVersion);
 
 }  // namespace
 
-// A cached prepared statement. Every use goes through run(), which resets it afterwards.
-class SqliteEventStore::Statement {
- public:
-  Statement(sqlite3* db, const char* sql) {
-    sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt_, nullptr);
-  }
-  ~Statement() { sqlite3_finalize(stmt_); }
-  Statement(const Statement&) = delete;
-  Statement& operator=(const Statement&) = delete;
-
-  bool valid() const { return stmt_ != nullptr; }
-  void bind(int i, std::int64_t v) { sqlite3_bind_int64(stmt_, i, v); }
-  void bind(int i, const std::string& v) {
-    sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
-  }
-  int step() { return sqlite3_step(stmt_); }
-  void reset() {
-    sqlite3_reset(stmt_);
-    sqlite3_clear_bindings(stmt_);
-  }
-  std::int64_t int_col(int i) { return sqlite3_column_int64(stmt_, i); }
-  std::string text_col(int i) {
-    const auto* p = sqlite3_column_text(stmt_, i);
-    return p ? std::string(reinterpret_cast<const char*>(p),
-                           static_cast<std::size_t>(sqlite3_column_bytes(stmt_, i)))
-             : std::string();
-  }
-
- private:
-  sqlite3_stmt* stmt_ = nullptr;
-};
-
 namespace {
-
-// Resets a statement when the scope ends, whichever way it ends.
-template <typename S>
-class ResetOnExit {
- public:
-  explicit ResetOnExit(S& s) : s_(s) {}
-  ~ResetOnExit() { s_.reset(); }
-  ResetOnExit(const ResetOnExit&) = delete;
-  ResetOnExit& operator=(const ResetOnExit&) = delete;
-
- private:
-  S& s_;
-};
 
 bool move_aside(const std::string& path, const std::string& aside) {
   bool ok = std::rename(path.c_str(), aside.c_str()) == 0;
@@ -374,122 +330,6 @@ Status SqliteEventStore::save_counters(const std::map<std::string, std::int64_t>
     if (s.step() != SQLITE_DONE) return error("save counters");
   }
   return Status::ok();
-}
-
-Result<UploadBatch> SqliteEventStore::take_batch(std::int64_t max_events, std::int64_t max_bytes,
-                                                 const std::string& new_batch_id) {
-  UploadBatch batch;
-  {
-    Statement& s = prepared(
-        "SELECT batch_id FROM events WHERE sent = 0 AND batch_id IS NOT NULL ORDER BY id LIMIT 1");
-    ResetOnExit reset(s);
-    int rc = s.step();
-    if (rc == SQLITE_ROW)
-      batch.batch_id = s.text_col(0);
-    else if (rc != SQLITE_DONE)
-      return error("find the open batch");
-  }
-  if (!batch.batch_id.empty()) {
-    Statement& s = prepared("SELECT body FROM events WHERE sent = 0 AND batch_id = ?1 ORDER BY id");
-    ResetOnExit reset(s);
-    s.bind(1, batch.batch_id);
-    int rc;
-    while ((rc = s.step()) == SQLITE_ROW) {
-      batch.bodies.push_back(s.text_col(0));
-      batch.bytes += static_cast<std::int64_t>(batch.bodies.back().size());
-    }
-    if (rc != SQLITE_DONE) return error("read the open batch");
-    return batch;
-  }
-  std::int64_t last_id = -1;
-  {
-    Statement& s = prepared(
-        "SELECT id, body FROM events WHERE sent = 0 AND batch_id IS NULL ORDER BY id LIMIT ?1");
-    ResetOnExit reset(s);
-    s.bind(1, max_events);
-    int rc;
-    while ((rc = s.step()) == SQLITE_ROW) {
-      std::string body = s.text_col(1);
-      auto size = static_cast<std::int64_t>(body.size());
-      if (!batch.bodies.empty() && batch.bytes + size > max_bytes) break;
-      last_id = s.int_col(0);
-      batch.bytes += size;
-      batch.bodies.push_back(std::move(body));
-    }
-    if (rc != SQLITE_DONE && rc != SQLITE_ROW) return error("read unsent events");
-  }
-  if (last_id < 0) return batch;
-  Statement& s =
-      prepared("UPDATE events SET batch_id = ?1 WHERE sent = 0 AND batch_id IS NULL AND id <= ?2");
-  ResetOnExit reset(s);
-  s.bind(1, new_batch_id);
-  s.bind(2, last_id);
-  if (s.step() != SQLITE_DONE) return error("form a batch");
-  batch.batch_id = new_batch_id;
-  return batch;
-}
-
-Result<std::int64_t> SqliteEventStore::mark_batch_sent(const std::string& batch_id) {
-  Statement& s = prepared("UPDATE events SET sent = 1 WHERE batch_id = ?1 AND sent = 0");
-  ResetOnExit reset(s);
-  s.bind(1, batch_id);
-  if (s.step() != SQLITE_DONE) return error("mark a batch sent");
-  return static_cast<std::int64_t>(sqlite3_changes(db_));
-}
-
-Result<std::int64_t> SqliteEventStore::drop_batch(const std::string& batch_id) {
-  Statement& s = prepared("DELETE FROM events WHERE batch_id = ?1 AND sent = 0");
-  ResetOnExit reset(s);
-  s.bind(1, batch_id);
-  if (s.step() != SQLITE_DONE) return error("drop a batch");
-  return static_cast<std::int64_t>(sqlite3_changes(db_));
-}
-
-Result<std::optional<std::string>> SqliteEventStore::get_value(const std::string& key) {
-  Statement& s = prepared("SELECT value FROM kv WHERE key = ?1");
-  ResetOnExit reset(s);
-  s.bind(1, key);
-  int rc = s.step();
-  if (rc == SQLITE_ROW) return std::optional<std::string>(s.text_col(0));
-  if (rc != SQLITE_DONE) return error("read a value");
-  return std::optional<std::string>();
-}
-
-Status SqliteEventStore::put_value(const std::string& key, const std::string& value) {
-  Statement& s = prepared(
-      "INSERT INTO kv (key, value) VALUES (?1, ?2) "
-      "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
-  ResetOnExit reset(s);
-  s.bind(1, key);
-  s.bind(2, value);
-  return s.step() == SQLITE_DONE ? Status::ok() : error("save a value");
-}
-
-Status SqliteEventStore::add_deletion(const std::string& install_id, std::int64_t requested_ms) {
-  Statement& s = prepared(
-      "INSERT INTO deletions (install_id, requested_ms) VALUES (?1, ?2) "
-      "ON CONFLICT(install_id) DO NOTHING");
-  ResetOnExit reset(s);
-  s.bind(1, install_id);
-  s.bind(2, requested_ms);
-  return s.step() == SQLITE_DONE ? Status::ok() : error("queue a remote deletion");
-}
-
-Result<std::vector<PendingDeletion>> SqliteEventStore::pending_deletions() {
-  Statement& s = prepared("SELECT install_id, requested_ms FROM deletions ORDER BY requested_ms");
-  ResetOnExit reset(s);
-  std::vector<PendingDeletion> out;
-  int rc;
-  while ((rc = s.step()) == SQLITE_ROW) out.push_back({s.text_col(0), s.int_col(1)});
-  if (rc != SQLITE_DONE) return error("read remote deletions");
-  return out;
-}
-
-Status SqliteEventStore::finish_deletion(const std::string& install_id) {
-  Statement& s = prepared("DELETE FROM deletions WHERE install_id = ?1");
-  ResetOnExit reset(s);
-  s.bind(1, install_id);
-  return s.step() == SQLITE_DONE ? Status::ok() : error("finish a remote deletion");
 }
 
 Result<std::map<std::string, std::string>> SqliteEventStore::usage_weeks() {

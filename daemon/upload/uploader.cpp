@@ -84,34 +84,34 @@ Uploader::Uploader(asio::io_context& io, StorageWorker& storage, const Clock& cl
   tls_ = std::move(tls.value());
 }
 
-void Uploader::start() {
+UploadSnapshot read_upload_snapshot(EventStore& store) {
+  UploadSnapshot snapshot;
+  if (auto v = store.get_value(kStateKey); v && v->has_value()) {
+    json state = json::parse(**v, nullptr, false);
+    if (state.is_object()) snapshot.state = std::move(state);
+  }
+  if (auto stats = store.stats()) snapshot.pending_events = stats->pending;
+  if (auto deletions = store.pending_deletions()) {
+    snapshot.pending_deletions = static_cast<std::int64_t>(deletions->size());
+  }
+  return snapshot;
+}
+
+void Uploader::start(const UploadSnapshot& snapshot) {
   if (!configured()) return;
-  storage_.post([this](StorageContext& ctx) {
-    json state = json::object();
-    if (auto v = ctx.store.get_value(kStateKey); v && v->has_value()) {
-      state = json::parse(**v, nullptr, false);
-    }
-    auto stats = ctx.store.stats();
-    auto deletions = ctx.store.pending_deletions();
-    std::int64_t pending = stats ? stats->pending : 0;
-    std::int64_t pending_deletions = deletions ? static_cast<std::int64_t>(deletions->size()) : 0;
-    asio::post(io_, [this, state, pending, pending_deletions] {
-      load(state);
-      pending_estimate_ = pending;
-      pending_deletions_ = pending_deletions;
-      if (pending_estimate_ > 0 && !interval_due_) {
-        interval_due_ = clock_.now() + settings_.flush_interval;
-      }
-      // Deletions and full batches do not wait for the interval.
-      if (pending_deletions_ > 0 && !next_attempt_) {
-        begin_cycle();
-      } else if (pending_estimate_ >= settings_.batch_max_events && !next_attempt_) {
-        begin_cycle();
-      } else {
-        schedule();
-      }
-    });
-  });
+  load(snapshot.state);
+  pending_estimate_ += snapshot.pending_events;
+  pending_deletions_ += snapshot.pending_deletions;
+  if (pending_estimate_ > 0 && !interval_due_) {
+    interval_due_ = clock_.now() + settings_.flush_interval;
+  }
+  // Deletions and full batches do not wait for the interval.
+  if (!next_attempt_ &&
+      (pending_deletions_ > 0 || pending_estimate_ >= settings_.batch_max_events)) {
+    begin_cycle();
+  } else {
+    schedule();
+  }
 }
 
 void Uploader::load(const json& state) {

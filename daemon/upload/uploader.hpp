@@ -45,6 +45,15 @@ struct UploadSettings {
 
 UploadSettings default_upload_settings();
 
+// What the uploader needs from the database at start, read before the storage thread runs so
+// the daemon never answers with a schedule it has not loaded yet.
+struct UploadSnapshot {
+  nlohmann::json state = nlohmann::json::object();
+  std::int64_t pending_events = 0;
+  std::int64_t pending_deletions = 0;
+};
+UploadSnapshot read_upload_snapshot(EventStore& store);
+
 class Uploader {
  public:
   // "" when uploading events is allowed now, else the reason (consent, kill switch).
@@ -55,8 +64,9 @@ class Uploader {
            RandomSource& random, const std::string& endpoint_url, const std::string& ca_file,
            UploadSettings settings, ConsentCheck consent);
 
-  // Loads the stored schedule and arms the timer.
-  void start();
+  // Takes the stored schedule and arms the timer (or starts at once when a deletion or a full
+  // batch is waiting).
+  void start(const UploadSnapshot& snapshot);
   // `n` events were handed to storage.
   void on_events_accepted(std::int64_t n);
   // A remote deletion was queued durably: try it now, whatever the backoff says.
