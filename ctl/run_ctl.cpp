@@ -31,6 +31,10 @@ int RunCtl(int argc, char** argv) {
   add_flush_command(*telemetry, global, run);
   for (auto* sub : telemetry->get_subcommands({})) sub->fallthrough();
 
+  auto* service = cli.add_subcommand("service", "The daemon as a systemd user service");
+  service->require_subcommand(1);
+  add_service_commands(*service, run);
+
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

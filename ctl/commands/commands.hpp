@@ -1,5 +1,5 @@
-// dollhousectl telemetry subcommands, one file each, registered in run_ctl.cpp. Each returns
-// the process exit code (see daemon_client.hpp).
+// dollhousectl telemetry and service subcommands, one file each, registered in run_ctl.cpp. Each
+// returns the process exit code (see daemon_client.hpp).
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -20,6 +20,8 @@ void add_delete_command(CLI::App& parent, GlobalOptions& global, Action& run);
 void add_export_command(CLI::App& parent, GlobalOptions& global, Action& run);
 void add_consent_command(CLI::App& parent, GlobalOptions& global, Action& run);
 void add_flush_command(CLI::App& parent, GlobalOptions& global, Action& run);
+// `service install|uninstall|status`; these never talk to the daemon.
+void add_service_commands(CLI::App& parent, Action& run);
 
 // The first-run consent box (shared by `consent` and `enable`'s notice).
 std::string consent_box(const std::string& policy_version);

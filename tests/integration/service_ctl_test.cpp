@@ -1,0 +1,143 @@
+// dollhousectl service install|uninstall|status against a stand-in systemctl on PATH (one that
+// works and logs its arguments, or one that cannot reach a user manager, as in containers), with
+// XDG_CONFIG_HOME and HOME in a temp directory: the real ~/.config is never touched.
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <gtest/gtest.h>
+
+#include "tests/support/child_process.hpp"
+#include "tests/support/temp_dir.hpp"
+
+namespace dollhouse::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+class ServiceCtl : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    fs::create_directories(dir_.file("home"));
+    fs::create_directories(dir_.file("fakebin"));
+  }
+
+  // A systemctl that logs its arguments to systemctl.log and exits with `exit_code`.
+  void fake_systemctl(int exit_code) {
+    const std::string path = dir_.file("fakebin/systemctl");
+    {
+      std::ofstream script(path, std::ios::trunc);
+      script << "#!/bin/sh\necho \"$*\" >> '" << log() << "'\n";
+      if (exit_code != 0) script << "echo 'Failed to connect to bus: No medium found' >&2\n";
+      script << "exit " << exit_code << "\n";
+    }
+    ::chmod(path.c_str(), 0755);
+  }
+
+  RunResult ctl(const std::vector<std::string>& args) {
+    Env env = base_env(dir_.file("home"));
+    env["PATH"] = dir_.file("fakebin") + ":/usr/bin:/bin";
+    env["XDG_CONFIG_HOME"] = dir_.file("config");
+    std::vector<std::string> argv = {build_bin("dollhousectl"), "service"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run_process(argv, env);
+  }
+
+  std::string log() const { return dir_.file("systemctl.log"); }
+  std::string unit(const std::string& name) const {
+    return dir_.file("config/systemd/user/") + name;
+  }
+  std::string socket_unit() const { return unit("dollhouse-telemetry.socket"); }
+  std::string service_unit() const { return unit("dollhouse-telemetry.service"); }
+
+  TempDir dir_;
+};
+
+TEST_F(ServiceCtl, DryRunPrintsEveryStepAndChangesNothing) {
+  fake_systemctl(0);
+  RunResult r = ctl({"install", "--dry-run"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("write: " + socket_unit()), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("write: " + service_unit()), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("run: systemctl --user daemon-reload"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("run: systemctl --user enable --now dollhouse-telemetry.socket"),
+            std::string::npos)
+      << r.out;
+  EXPECT_FALSE(fs::exists(dir_.file("config")));
+  EXPECT_FALSE(fs::exists(log())) << "systemctl ran during a dry run";
+}
+
+TEST_F(ServiceCtl, InstallWritesUnitsWithTheDaemonPathAndEnablesTheSocket) {
+  fake_systemctl(0);
+  RunResult r = ctl({"install"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  const std::string bindir = fs::canonical(build_bin("dollhousectl")).parent_path().string();
+  std::string service = read_file(service_unit());
+  EXPECT_NE(service.find("ExecStart=" + bindir + "/dollhouse-telemetryd\n"), std::string::npos)
+      << service;
+  EXPECT_EQ(service.find("@BINDIR@"), std::string::npos) << "the placeholder was left";
+  EXPECT_NE(read_file(socket_unit()).find("ListenStream=%t/dollhouse/telemetry.sock"),
+            std::string::npos);
+  EXPECT_EQ(read_file(log()),
+            "--user daemon-reload\n--user enable --now dollhouse-telemetry.socket\n");
+  EXPECT_FALSE(fs::exists(dir_.file("home/.config"))) << "XDG_CONFIG_HOME was not respected";
+}
+
+TEST_F(ServiceCtl, InstallWithoutAUserManagerWritesTheFilesSaysSoAndExitsOne) {
+  fake_systemctl(1);
+  RunResult r = ctl({"install"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_TRUE(fs::exists(socket_unit()));
+  EXPECT_TRUE(fs::exists(service_unit()));
+  EXPECT_NE(r.err.find("cannot reach a user service manager"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("unit files are written"), std::string::npos) << r.err;
+}
+
+TEST_F(ServiceCtl, UninstallDisablesRemovesAndReloads) {
+  fake_systemctl(0);
+  ASSERT_EQ(ctl({"install"}).exit_code, 0);
+  RunResult r = ctl({"uninstall"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_FALSE(fs::exists(socket_unit()));
+  EXPECT_FALSE(fs::exists(service_unit()));
+  EXPECT_NE(r.out.find("remove: " + service_unit()), std::string::npos) << r.out;
+  EXPECT_NE(read_file(log()).find("--user disable --now dollhouse-telemetry.socket "
+                                  "dollhouse-telemetry.service\n--user daemon-reload\n"),
+            std::string::npos)
+      << read_file(log());
+}
+
+TEST_F(ServiceCtl, UninstallWithoutAUserManagerStillRemovesTheFilesAndExitsOne) {
+  fake_systemctl(1);
+  ASSERT_EQ(ctl({"install"}).exit_code, 1);
+  RunResult r = ctl({"uninstall"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_FALSE(fs::exists(socket_unit()));
+  EXPECT_FALSE(fs::exists(service_unit()));
+  EXPECT_NE(r.err.find("cannot reach a user service manager"), std::string::npos) << r.err;
+}
+
+TEST_F(ServiceCtl, StatusReportsFilesAndWhatSystemctlSays) {
+  fake_systemctl(0);
+  RunResult r = ctl({"status"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("dollhouse-telemetry.socket: not installed"), std::string::npos) << r.out;
+  EXPECT_NE(read_file(log()).find("--user is-active dollhouse-telemetry.socket"),
+            std::string::npos);
+  fake_systemctl(1);
+  r = ctl({"status"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("cannot reach a user service manager"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace dollhouse::testing
