@@ -95,6 +95,10 @@ Status DaemonClient::connect() {
     conn_ = std::move(conn.value());
     return Status::ok();
   }
+  if (conn.status().code() == "timeout") {
+    return Status::error("unreachable", "the telemetry daemon does not accept connections at " +
+                                            socket_path_ + " (it may be hung); restart it");
+  }
   if (conn.status().code() != "unreachable") return conn.status();
   if (options_.no_start) {
     return Status::error("unreachable", "daemon not running: " + start_hint(socket_path_));

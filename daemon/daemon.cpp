@@ -40,7 +40,7 @@ void Daemon::shutdown() {
   maintenance_timer_.cancel();
   auto sessions = sessions_;
   for (auto& [id, weak] : sessions) {
-    if (auto s = weak.lock()) s->close();
+    if (auto s = weak.lock()) s->drain_and_close();
   }
   sessions_.clear();
 }
@@ -112,6 +112,12 @@ void Daemon::handle_frame(const std::shared_ptr<Session>& session, const ipc::Fr
 Status Daemon::rotate_install_id() {
   TelemetryConfig config = config_;
   config.install_id = make_uuid_v4(*options_.random);
+  return replace_config(std::move(config));
+}
+
+Status Daemon::restore_install_id(const std::string& install_id) {
+  TelemetryConfig config = config_;
+  config.install_id = install_id;
   return replace_config(std::move(config));
 }
 

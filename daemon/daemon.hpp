@@ -96,6 +96,8 @@ class Daemon {
   }
   // Replaces the installId (after a remote deletion) and saves the config.
   Status rotate_install_id();
+  // Puts an earlier installId back (the deletion request for it could not be stored).
+  Status restore_install_id(const std::string& install_id);
 
  private:
   void do_accept();

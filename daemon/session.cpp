@@ -40,12 +40,31 @@ void Session::do_read() {
                                                       std::size_t n) { self->on_read(ec, n); });
 }
 
+void Session::drain_and_close() {
+  while (!closed_) {
+    auto frame = framer_.next();
+    if (!frame) break;
+    daemon_.handle_frame(shared_from_this(), *frame);
+  }
+  close();
+}
+
+void Session::close_if_finished() {
+  if (peer_done_ && in_flight_ == 0 && write_queue_.empty() && !writing_) close();
+}
+
 void Session::on_read(const boost::system::error_code& ec, std::size_t n) {
   reading_ = false;
   if (closed_) return;
+  if (ec == asio::error::eof) {
+    // The client closed its side after its last request: answer what is still owed, then close.
+    peer_done_ = true;
+    process();
+    close_if_finished();
+    return;
+  }
   if (ec) {
-    // End of stream or a reset: everything received was already handled.
-    close();
+    close();  // a reset: nobody is there to read replies
     return;
   }
   framer_.feed(std::string_view(read_buf_.data(), n));
@@ -75,7 +94,7 @@ void Session::process() {
     if (!frame) break;
     daemon_.handle_frame(shared_from_this(), *frame);
   }
-  do_read();
+  if (!peer_done_) do_read();
 }
 
 void Session::send(std::string line) {
@@ -106,6 +125,7 @@ void Session::reply_error(const nlohmann::json& id, std::string_view code, std::
 void Session::end_storage_request() {
   if (in_flight_ > 0) --in_flight_;
   if (!reading_) process();
+  close_if_finished();
 }
 
 void Session::do_write() {
@@ -127,6 +147,7 @@ void Session::on_write(const boost::system::error_code& ec, std::size_t) {
   write_queue_.pop_front();
   do_write();
   if (!reading_) process();
+  close_if_finished();
 }
 
 }  // namespace dollhouse::daemon

@@ -43,6 +43,9 @@ class Session : public std::enable_shared_from_this<Session> {
   Session(Daemon& daemon, Socket socket, std::uint64_t id);
   void start();
   void close();
+  // At shutdown: handles the complete requests already received, whatever the backpressure
+  // (the storage thread commits everything before the daemon exits), then closes.
+  void drain_and_close();
 
   // Queues one reply line (with its newline) for writing.
   void send(std::string line);
@@ -67,6 +70,8 @@ class Session : public std::enable_shared_from_this<Session> {
   // Handles buffered frames until none is left or backpressure applies; then reads again.
   void process();
   bool must_wait() const;
+  // Closes once the client has closed its side and nothing is owed to it any more.
+  void close_if_finished();
   void do_write();
   void on_write(const boost::system::error_code& ec, std::size_t n);
 
@@ -77,6 +82,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::array<char, kReadChunkBytes> read_buf_{};
   bool reading_ = false;
   bool closed_ = false;
+  bool peer_done_ = false;  // the client closed its side; replies still owed are sent first
   std::deque<std::string> write_queue_;
   std::size_t write_queue_bytes_ = 0;
   bool writing_ = false;

@@ -15,7 +15,10 @@ namespace {
 // Writes `text` to `path` readable by the user only, replacing it atomically.
 Status write_private_file(const std::string& path, const std::string& text) {
   std::string tmp = path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+  // O_EXCL: never write into a temporary file someone else (or an earlier run) left, whose
+  // mode or owner could expose the export.
+  ::unlink(tmp.c_str());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0)
     return Status::error("io_error", "cannot write " + path + ": " + std::strerror(errno));
   std::size_t done = 0;

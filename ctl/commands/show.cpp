@@ -76,7 +76,14 @@ void add_show_command(CLI::App& parent, GlobalOptions& global, Action& run) {
   cmd->add_option("--limit", o->limit, "How many entries")
       ->check(CLI::Range(std::int64_t{1}, std::int64_t{10000}))
       ->capture_default_str();
-  cmd->add_option("--since", o->since, "Only entries since this UTC time (2026-11-01T00:00:00Z)");
+  cmd->add_option("--since", o->since, "Only entries since this UTC time (2026-11-01T00:00:00Z)")
+      ->check(CLI::Validator(
+          [](std::string& value) -> std::string {
+            SystemTime t;
+            return parse_iso8601(value, t) ? std::string()
+                                           : "expected a UTC time such as 2026-11-01T00:00:00Z";
+          },
+          "TIME"));
   cmd->add_flag("--json", global.json, "Print the entries as JSON (TelemetryLog objects)");
   cmd->callback([&run, o] { run = [o](DaemonClient& c) { return show(c, *o); }; });
 }

@@ -111,6 +111,7 @@ void handle_consent(Daemon& daemon, const std::shared_ptr<Session>& session,
     }
   }
   bool purge_usage = purge_all || !config.category_enabled("usage");
+  bool strip_performance = !purge_all && !config.category_enabled("performance");
   if (Status st = daemon.replace_config(config); !st) {
     session->reply_error(req.id, "io_error", "could not save consent: " + st.message());
     return;
@@ -132,6 +133,11 @@ void handle_consent(Daemon& daemon, const std::shared_ptr<Session>& session,
     }
     if (purge_usage) {
       if (Status st = ctx.store.delete_all_usage(); !st) return st;
+    }
+    if (strip_performance) {
+      // Summaries already made keep their counts but lose the timings.
+      auto n = ctx.store.remove_unsent_field("weekly_summary", "$.performance");
+      if (!n) return n.status();
     }
     ctx.count("dropped.withdrawn", dropped);
     return json{{"consent", summary}, {"droppedUnsent", dropped}, {"wasEnabled", was_collecting}};

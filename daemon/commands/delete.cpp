@@ -49,10 +49,15 @@ void handle_delete(Daemon& daemon, const std::shared_ptr<Session>& session,
       if (!n) return n.status();
       ctx.count("dropped.deleted_remote", *n);
       if (!local) deleted = *n;
-      ctx.on_commit.push_back([uploader, &daemon](const Status& st) {
-        if (st && uploader != nullptr) {
-          boost::asio::post(daemon.io(), [uploader] { uploader->on_deletion_queued(); });
-        }
+      ctx.on_commit.push_back([uploader, &daemon, old_id](const Status& st) {
+        boost::asio::post(daemon.io(), [st, uploader, &daemon, old_id] {
+          if (!st) {
+            // The request is not stored: keep the old id, so asking again deletes its data.
+            (void)daemon.restore_install_id(old_id);
+          } else if (uploader != nullptr) {
+            uploader->on_deletion_queued();
+          }
+        });
       });
     }
     reply["deleted"] = deleted;

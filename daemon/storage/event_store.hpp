@@ -70,6 +70,9 @@ class EventStore {
   virtual Result<std::int64_t> delete_all() = 0;
   // Unsent events, all or of one event type.
   virtual Result<std::int64_t> delete_unsent(const std::optional<std::string>& event_type) = 0;
+  // Removes one JSON member (a path such as "$.performance") from the unsent events of a type.
+  virtual Result<std::int64_t> remove_unsent_field(const std::string& event_type,
+                                                   const std::string& json_path) = 0;
   // Removes events accepted before cutoff_ms.
   virtual Result<Eviction> evict_older_than(std::int64_t cutoff_ms) = 0;
   // Removes the oldest events until at most max_events and max_bytes remain.

@@ -257,6 +257,18 @@ Result<std::int64_t> SqliteEventStore::delete_unsent(const std::optional<std::st
   return static_cast<std::int64_t>(sqlite3_changes(db_));
 }
 
+Result<std::int64_t> SqliteEventStore::remove_unsent_field(const std::string& event_type,
+                                                           const std::string& json_path) {
+  Statement& s = prepared(
+      "UPDATE events SET body = json_remove(body, ?2), bytes = length(json_remove(body, ?2)) "
+      "WHERE sent = 0 AND event_type = ?1 AND json_type(body, ?2) IS NOT NULL");
+  ResetOnExit reset(s);
+  s.bind(1, event_type);
+  s.bind(2, json_path);
+  if (s.step() != SQLITE_DONE) return error("remove a field from unsent events");
+  return static_cast<std::int64_t>(sqlite3_changes(db_));
+}
+
 Result<Eviction> SqliteEventStore::evict_older_than(std::int64_t cutoff_ms) {
   Eviction e;
   {

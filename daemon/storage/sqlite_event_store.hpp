@@ -35,6 +35,8 @@ class SqliteEventStore final : public EventStore {
   Result<QueueStats> stats() override;
   Result<std::int64_t> delete_all() override;
   Result<std::int64_t> delete_unsent(const std::optional<std::string>& event_type) override;
+  Result<std::int64_t> remove_unsent_field(const std::string& event_type,
+                                           const std::string& json_path) override;
   Result<Eviction> evict_older_than(std::int64_t cutoff_ms) override;
   Result<Eviction> evict_to_fit(std::int64_t max_events, std::int64_t max_bytes) override;
   Result<std::map<std::string, std::int64_t>> load_counters() override;

@@ -62,15 +62,19 @@ void StorageWorker::run_batch(std::deque<Task>& batch) {
   std::vector<std::function<void(const Status&)>> on_commit;
   auto counters_before = counters_;
   Status status = store_->begin();
+  const bool in_transaction = status.is_ok();
   StorageContext ctx{*store_, counters_, clock_.now(), on_commit};
-  if (status) {
-    for (auto& task : batch) {
-      try {
-        task(ctx);
-      } catch (const std::exception& e) {
-        spdlog::error("storage task failed: {}", e.what());
-      }
+  // Tasks run even when the transaction could not begin: they register the completions that
+  // must hear about the failure (a reply, the uploader's next step), and their writes then
+  // fail or commit one by one.
+  for (auto& task : batch) {
+    try {
+      task(ctx);
+    } catch (const std::exception& e) {
+      spdlog::error("storage task failed: {}", e.what());
     }
+  }
+  if (in_transaction) {
     if (ctx.appended) {
       auto evicted = store_->evict_to_fit(limits_.max_events, limits_.max_bytes);
       if (evicted && evicted->removed > 0) {

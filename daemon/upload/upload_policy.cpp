@@ -24,10 +24,11 @@ std::optional<Millis> parse_retry_after(std::string_view value, SystemTime now) 
   while (!value.empty() && value.back() == ' ') value.remove_suffix(1);
   if (value.empty()) return std::nullopt;
   if (std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    constexpr std::int64_t kYearSeconds = std::int64_t{365} * 24 * 3600;
     std::int64_t seconds = 0;
     auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), seconds);
-    if (ec != std::errc() || p != value.data() + value.size()) {
-      return Millis(std::int64_t{365} * 24 * 3600 * 1000);  // absurdly large: clamp later
+    if (ec != std::errc() || p != value.data() + value.size() || seconds > kYearSeconds) {
+      seconds = kYearSeconds;  // absurdly large: the caller caps it
     }
     return Millis(seconds * 1000);
   }
@@ -43,8 +44,12 @@ std::optional<Millis> parse_retry_after(std::string_view value, SystemTime now) 
 
 UploadOutcome classify_status(int status) {
   if (status >= 200 && status < 300) return UploadOutcome::kDelivered;
-  if (status == 0 || status == 408 || status == 429 || status >= 500) return UploadOutcome::kRetry;
-  return UploadOutcome::kDropBatch;
+  // Only a client error says the batch itself is unacceptable; a redirect or anything else
+  // unexpected is retried (the queue must never be emptied by a misconfigured proxy).
+  if (status >= 400 && status < 500 && status != 408 && status != 429) {
+    return UploadOutcome::kDropBatch;
+  }
+  return UploadOutcome::kRetry;
 }
 
 bool is_loopback_host(std::string_view host) {

@@ -27,7 +27,7 @@ Millis backoff_delay(int consecutive_failures, Millis base, Millis cap, RandomSo
 std::optional<Millis> parse_retry_after(std::string_view value, SystemTime now);
 
 // What to do with a batch after the server answered with `status` (0: no answer at all:
-// network, TLS or timeout).
+// network, TLS or timeout). Only 4xx other than 408 and 429 drops a batch.
 enum class UploadOutcome { kDelivered, kRetry, kDropBatch };
 UploadOutcome classify_status(int status);
 

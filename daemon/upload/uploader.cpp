@@ -233,7 +233,7 @@ void Uploader::next_step() {
 
 void Uploader::on_work(std::shared_ptr<Work> work) {
   pending_deletions_ = work->pending_deletions;
-  if (!work->error.empty()) return end_cycle("local database: " + work->error);
+  if (!work->error.empty()) return fail_attempt("local database: " + work->error, "");
   if (!work->deletion.empty()) return send_deletion(work->deletion);
   if (work->batch.bodies.empty()) {
     // Nothing was unsent when the storage thread looked; only what arrived since is pending.
@@ -266,9 +266,11 @@ void Uploader::on_deletion_answer(std::string install_id, HttpResult r) {
     return fail_attempt(error, r.retry_after);
   }
   spdlog::info("the server confirmed a remote deletion (HTTP {})", r.status);
+  consecutive_failures_ = 0;
   ++deletions_sent_;
   ++report_.deletions;
   std::string now = format_iso8601(clock_.now());
+  persist();
   storage_.post([this, install_id, now](StorageContext& ctx) {
     (void)ctx.store.finish_deletion(install_id);
     (void)ctx.store.put_value("last_remote_deletion", now);
@@ -359,8 +361,9 @@ void Uploader::fail_attempt(const std::string& error, const std::string& retry_a
   ++consecutive_failures_;
   Millis delay =
       backoff_delay(consecutive_failures_, settings_.backoff_base, settings_.backoff_cap, random_);
+  // Retry-After can only make the wait longer: "0" or a past date must not cause a storm.
   if (auto ra = parse_retry_after(retry_after, clock_.now())) {
-    delay = std::min(*ra, settings_.max_retry_after);
+    delay = std::max(delay, std::min(*ra, settings_.max_retry_after));
   }
   next_attempt_ = clock_.now() + delay;
   last_error_ = error;

@@ -31,6 +31,7 @@ TEST(Ctl, UsageErrorsExitTwo) {
   EXPECT_EQ(h.ctl({"telemetry", "delete"}).exit_code, 2);
   EXPECT_EQ(h.ctl({"telemetry", "delete", "--local", "--remote"}).exit_code, 2);
   EXPECT_EQ(h.ctl({"telemetry", "show", "--limit", "0"}).exit_code, 2);
+  EXPECT_EQ(h.ctl({"telemetry", "show", "--since", "yesterday"}).exit_code, 2);
   EXPECT_EQ(h.ctl({"telemetry", "enable", "--only-crashes", "--only-installations"}).exit_code, 2);
   RunResult help = h.ctl({"telemetry", "--help"});
   EXPECT_EQ(help.exit_code, 0);

@@ -99,5 +99,29 @@ TEST(Maintenance, AFinishedWeekBecomesOneWeeklySummary) {
   EXPECT_TRUE(h.client().request({{"op", "export"}})["export"]["usageInProgress"].empty());
 }
 
+TEST(Maintenance, SwitchingPerformanceOffStripsTimingsFromUnsentSummaries) {
+  DaemonHarness h;
+  ASSERT_TRUE(h.start());
+  ASSERT_TRUE(h.enable()["ok"].get<bool>());
+  {
+    TestClient c = h.client();
+    c.hello("dollhousemcp");
+    c.request(
+        {{"op", "usage"}, {"counters", {{"skillsUsed", 4}}}, {"timings", {{"startup", 300}}}});
+    c.request({{"op", "sync"}});
+  }
+  ASSERT_EQ(h.stop(), 0);
+  exec(h.root() + "/telemetry.db", "UPDATE usage_weeks SET week_start = '2026-01-05|dollhousemcp'",
+       {});
+  ASSERT_TRUE(h.start());
+  ASSERT_EQ(h.entries().size(), 1u);
+  ASSERT_TRUE(h.entries()[0]["data"].contains("performance"));
+  json reply = h.enable({{"categories", {{"performance", false}}}});
+  ASSERT_TRUE(reply["ok"].get<bool>());
+  json summary = h.entries()[0]["data"];
+  EXPECT_FALSE(summary.contains("performance")) << summary.dump();
+  EXPECT_EQ(summary["features"]["skillsUsed"], 4) << "the counts the user still shares stay";
+}
+
 }  // namespace
 }  // namespace dollhouse::testing

@@ -1,6 +1,7 @@
 // Wire protocol v1 against the real daemon: bad input of every kind gets a clear error, is
 // counted, and never costs the connection or other clients; many clients are served at once;
 // a client that never reads cannot stall the others; other users are shut out.
+#include <poll.h>
 #include <pwd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -166,6 +167,31 @@ TEST_F(ProtocolTest, AClientThatNeverReadsCannotStallOthers) {
   ASSERT_TRUE(status["ok"].get<bool>());
   EXPECT_EQ(status["daemon"]["connections"], 2);
   ::close(stuck);
+}
+
+TEST_F(ProtocolTest, AClientThatClosesItsSideStillGetsItsReplies) {
+  int fd = connect_nonblocking(h_.socket());
+  ASSERT_GE(fd, 0);
+  std::string requests = R"({"v":1,"op":"status","id":"a"})"
+                         "\n"
+                         R"({"v":1,"op":"sync","id":"b"})"
+                         "\n";
+  ASSERT_EQ(::send(fd, requests.data(), requests.size(), MSG_NOSIGNAL),
+            static_cast<ssize_t>(requests.size()));
+  ::shutdown(fd, SHUT_WR);
+  std::string received;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (std::chrono::steady_clock::now() < deadline) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 1000) <= 0) continue;
+    char buf[65536];
+    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;  // the daemon closed after answering
+    received.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  EXPECT_NE(received.find(R"("id":"a")"), std::string::npos) << received.substr(0, 200);
+  EXPECT_NE(received.find(R"("id":"b")"), std::string::npos) << received.substr(0, 200);
 }
 
 TEST_F(ProtocolTest, OtherUsersAreDisconnectedAndCounted) {

@@ -97,7 +97,7 @@ TEST(StatusClasses, RetryOnlyWhatMaySucceedLater) {
   EXPECT_EQ(classify_status(200), UploadOutcome::kDelivered);
   EXPECT_EQ(classify_status(202), UploadOutcome::kDelivered);
   EXPECT_EQ(classify_status(204), UploadOutcome::kDelivered);
-  for (int s : {0, 408, 429, 500, 502, 503, 504}) {
+  for (int s : {0, 100, 301, 302, 304, 308, 408, 429, 500, 502, 503, 504}) {
     EXPECT_EQ(classify_status(s), UploadOutcome::kRetry) << s;
   }
   for (int s : {400, 401, 403, 404, 410, 413, 422}) {
