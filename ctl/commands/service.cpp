@@ -43,12 +43,22 @@ std::string own_directory() {
   return self.substr(0, self.rfind('/'));
 }
 
-// $XDG_CONFIG_HOME/systemd/user when XDG_CONFIG_HOME is absolute, else $HOME/.config/...
+// $XDG_CONFIG_HOME/systemd/user when XDG_CONFIG_HOME is absolute, else $HOME/.config/...;
+// "" when neither is usable (the caller then refuses rather than write under "/").
 std::string unit_directory(const EnvLookup& env) {
   if (auto xdg = env("XDG_CONFIG_HOME"); xdg && !xdg->empty() && xdg->front() == '/') {
     return *xdg + "/systemd/user";
   }
-  return env("HOME").value_or("") + "/.config/systemd/user";
+  if (auto home = env("HOME"); home && home->size() > 1 && home->front() == '/') {
+    return *home + "/.config/systemd/user";
+  }
+  return "";
+}
+
+int report_no_unit_directory() {
+  std::cerr << "dollhousectl: neither XDG_CONFIG_HOME nor HOME is an absolute path; cannot tell "
+               "where the systemd user units belong\n";
+  return kExitFailed;
 }
 
 std::string service_unit_text(const std::string& bindir) {
@@ -138,6 +148,7 @@ int run_install(const ServiceOptions& options) {
     return kExitFailed;
   }
   const std::string dir = unit_directory(process_env());
+  if (dir.empty()) return report_no_unit_directory();
   const std::vector<std::pair<std::string, std::string>> files = {
       {dir + "/" + kSocketUnitName, kSocketUnitText},
       {dir + "/" + kServiceUnitName, service_unit_text(bindir)}};
@@ -164,8 +175,9 @@ int run_install(const ServiceOptions& options) {
 }
 
 int run_uninstall(const ServiceOptions& options) {
-  bool ok = systemctl({"disable", "--now", kSocketUnitName, kServiceUnitName}, options);
   const std::string dir = unit_directory(process_env());
+  if (dir.empty()) return report_no_unit_directory();
+  bool ok = systemctl({"disable", "--now", kSocketUnitName, kServiceUnitName}, options);
   for (const char* name : {kSocketUnitName, kServiceUnitName}) {
     std::string path = dir + "/" + name;
     std::error_code ec;
@@ -183,6 +195,7 @@ int run_uninstall(const ServiceOptions& options) {
 
 int run_status(const ServiceOptions& options) {
   const std::string dir = unit_directory(process_env());
+  if (dir.empty()) return report_no_unit_directory();
   for (const char* name : {kSocketUnitName, kServiceUnitName}) {
     std::string path = dir + "/" + name;
     std::error_code ec;

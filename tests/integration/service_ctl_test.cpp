@@ -139,5 +139,16 @@ TEST_F(ServiceCtl, StatusReportsFilesAndWhatSystemctlSays) {
   EXPECT_NE(r.err.find("cannot reach a user service manager"), std::string::npos) << r.err;
 }
 
+TEST_F(ServiceCtl, WithoutAHomeOrConfigDirectoryNothingIsWrittenAnywhere) {
+  fake_systemctl(0);
+  Env env = base_env("");
+  env.erase("HOME");
+  env["PATH"] = dir_.file("fakebin") + ":/usr/bin:/bin";
+  RunResult r = run_process({build_bin("dollhousectl"), "service", "install"}, env);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("neither XDG_CONFIG_HOME nor HOME"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(log())) << "systemctl ran without unit files";
+}
+
 }  // namespace
 }  // namespace dollhouse::testing
