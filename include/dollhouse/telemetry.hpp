@@ -23,10 +23,10 @@
 namespace dollhouse::telemetry {
 
 struct ClientOptions {
-  std::string app;          // the app's name, e.g. "dollhousemcp" (required)
-  std::string app_version;  // e.g. "1.9.16" (required)
-  std::string node_version; // optional; the daemon keeps major.minor only
-  std::string mcp_client;   // optional: claude-desktop|claude-code|gemini|other|unknown
+  std::string app;           // the app's name, e.g. "dollhousemcp" (required)
+  std::string app_version;   // e.g. "1.9.16" (required)
+  std::string node_version;  // optional; the daemon keeps major.minor only
+  std::string mcp_client;    // optional: claude-desktop|claude-code|gemini|other|unknown
   // Empty: resolved like the daemon does (DOLLHOUSE_TELEMETRY_SOCKET, XDG_RUNTIME_DIR, ...).
   std::string socket_path;
   // Events waiting for the background thread; more are dropped (counted as queue_full).
@@ -45,8 +45,8 @@ struct ClientOptions {
 // The seed's event types, with only the fields an app knows. The daemon adds timestamp,
 // installId, version and platform.
 struct InstallationEvent {
-  std::string install_method;  // npm|npx|git-clone|docker|unknown
-  std::string install_type;    // new|upgrade|reinstall
+  std::string install_method;    // npm|npx|git-clone|docker|unknown
+  std::string install_type;      // new|upgrade|reinstall
   std::string previous_version;  // optional
 };
 
@@ -77,8 +77,8 @@ struct Usage {
 };
 
 struct ClientStats {
-  std::uint64_t queued = 0;             // accepted into the in-memory queue
-  std::uint64_t delivered = 0;          // written to the daemon's socket
+  std::uint64_t queued = 0;     // accepted into the in-memory queue
+  std::uint64_t delivered = 0;  // written to the daemon's socket
   std::uint64_t dropped_queue_full = 0;
   std::uint64_t dropped_no_daemon = 0;  // the daemon could not be reached
   std::uint64_t dropped_disabled = 0;   // a kill switch is in force
