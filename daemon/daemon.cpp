@@ -163,6 +163,19 @@ void Daemon::count(std::string name, std::int64_t n) {
   storage_.post([name = std::move(name), n](StorageContext& ctx) { ctx.count(name, n); });
 }
 
+void Daemon::count_drop(Session& session, const std::string& reason) {
+  ++session.dropped;
+  count("dropped." + reason);
+}
+
+bool Daemon::require_hello(Session& session, const ipc::Request& req) {
+  if (session.app.known) return true;
+  count_drop(session, "no_hello");
+  session.reply_error(req.id, ipc::errc::kHelloRequired,
+                      "send hello (app, appVersion) before " + req.op, false);
+  return false;
+}
+
 json Daemon::status_base() const {
   const KillSwitch& ks = options_.kill_switch;
   std::string blocker = collection_blocker(config_, ks, kPolicyVersion);

@@ -78,6 +78,12 @@ class Daemon {
   nlohmann::json stamp(nlohmann::json body, const AppInfo& app) const;
   // Counts a reason under its name, persistently.
   void count(std::string name, std::int64_t n = 1);
+  // A track or usage message that was not kept: counted for the connection and under
+  // dropped.<reason>.
+  void count_drop(Session& session, const std::string& reason);
+  // For track and usage: true when the connection said hello; otherwise counts the drop and
+  // answers hello_required (when the request has an id).
+  bool require_hello(Session& session, const ipc::Request& req);
   // Fields of `status` that the I/O thread knows (the storage thread adds the queue).
   nlohmann::json status_base() const;
 

@@ -8,16 +8,8 @@ namespace dollhouse::daemon {
 
 void handle_track(Daemon& daemon, const std::shared_ptr<Session>& session,
                   const ipc::Request& req) {
-  auto drop = [&](const std::string& reason) {
-    ++session->dropped;
-    daemon.count("dropped." + reason);
-  };
-  if (!session->app.known) {
-    drop("no_hello");
-    session->reply_error(req.id, ipc::errc::kHelloRequired,
-                         "send hello (app, appVersion) before track", false);
-    return;
-  }
+  auto drop = [&](const std::string& reason) { daemon.count_drop(*session, reason); };
+  if (!daemon.require_hello(*session, req)) return;
   auto event = req.body.find("event");
   if (event == req.body.end() || !event->is_object()) {
     drop("invalid_event");

@@ -9,16 +9,8 @@ using nlohmann::json;
 
 void handle_usage(Daemon& daemon, const std::shared_ptr<Session>& session,
                   const ipc::Request& req) {
-  auto drop = [&](const std::string& reason) {
-    ++session->dropped;
-    daemon.count("dropped." + reason);
-  };
-  if (!session->app.known) {
-    drop("no_hello");
-    session->reply_error(req.id, ipc::errc::kHelloRequired,
-                         "send hello (app, appVersion) before usage", false);
-    return;
-  }
+  auto drop = [&](const std::string& reason) { daemon.count_drop(*session, reason); };
+  if (!daemon.require_hello(*session, req)) return;
   std::map<std::string, std::int64_t> counters;
   std::map<std::string, double> timings;
   const json& b = req.body;
