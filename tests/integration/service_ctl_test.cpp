@@ -141,8 +141,9 @@ TEST_F(ServiceCtl, StatusReportsFilesAndWhatSystemctlSays) {
 
 TEST_F(ServiceCtl, WithoutAHomeOrConfigDirectoryNothingIsWrittenAnywhere) {
   fake_systemctl(0);
-  Env env = base_env("");
-  env.erase("HOME");
+  // A relative HOME is as unusable as none, and should a regression write anyway, it writes
+  // below the test's working directory rather than under /.
+  Env env = base_env("relative-home");
   env["PATH"] = dir_.file("fakebin") + ":/usr/bin:/bin";
   RunResult r = run_process({build_bin("dollhousectl"), "service", "install"}, env);
   EXPECT_EQ(r.exit_code, 1);
