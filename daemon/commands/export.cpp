@@ -1,12 +1,11 @@
 // export: everything the daemon holds locally, as one JSON document.
 #include "daemon/commands/command_table.hpp"
+#include "daemon/commands/log_entry.hpp"
 #include "daemon/daemon.hpp"
 
 namespace dollhouse::daemon {
 
 using nlohmann::json;
-
-json log_entry(const StoredEvent& e);  // show.cpp
 
 void handle_export(Daemon& daemon, const std::shared_ptr<Session>& session,
                    const ipc::Request& req) {

@@ -1,5 +1,6 @@
 // show: the local log, newest first, as the seed's TelemetryLog entries.
 #include "daemon/commands/command_table.hpp"
+#include "daemon/commands/log_entry.hpp"
 #include "daemon/daemon.hpp"
 #include "daemon/settings.hpp"
 

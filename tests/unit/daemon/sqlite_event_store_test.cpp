@@ -43,6 +43,17 @@ class RawDb {
     }
     sqlite3_free(msg);
   }
+  // Runs one statement with ?1 bound to `value`.
+  void exec_bound(const std::string& sql, std::int64_t value) {
+    sqlite3_stmt* stmt = nullptr;
+    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt, nullptr) != SQLITE_OK) {
+      ADD_FAILURE() << sql << ": " << sqlite3_errmsg(db_);
+      return;
+    }
+    sqlite3_bind_int64(stmt, 1, value);
+    if (sqlite3_step(stmt) != SQLITE_DONE) ADD_FAILURE() << sql << ": " << sqlite3_errmsg(db_);
+    sqlite3_finalize(stmt);
+  }
   std::string scalar(const std::string& sql) {
     sqlite3_stmt* stmt = nullptr;
     std::string out;
@@ -72,7 +83,7 @@ std::unique_ptr<EventStore> open_sqlite(const std::string& dir) {
 }
 
 void mark_sent_sqlite(EventStore&, const std::string& dir, std::int64_t id) {
-  RawDb(db_path(dir)).exec("UPDATE events SET sent = 1 WHERE id = " + std::to_string(id));
+  RawDb(db_path(dir)).exec_bound("UPDATE events SET sent = 1 WHERE id = ?1", id);
 }
 
 contract::EventStoreFactory sqlite_factory() {
