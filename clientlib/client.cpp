@@ -23,7 +23,7 @@
 #include "clientlib/event_json.hpp"
 #include "common/environment.hpp"
 #include "dollhouse/telemetry.hpp"
-#include "ipc/unix_socket.hpp"
+#include "ipc/line_connection.hpp"
 
 namespace dollhouse::telemetry {
 namespace {

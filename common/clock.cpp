@@ -1,7 +1,18 @@
 #include "common/clock.hpp"
 
+#ifdef _WIN32
+#ifndef WIN32_LEAN_AND_MEAN
+#define WIN32_LEAN_AND_MEAN
+#endif
+#include <windows.h>
+// clang-format off
+#include <bcrypt.h>
+// clang-format on
+#else
 #include <sys/random.h>
+#endif
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <ctime>
@@ -15,6 +26,16 @@ const SystemClock& SystemClock::instance() {
 }
 
 void SystemRandom::fill(unsigned char* buf, std::size_t n) {
+#ifdef _WIN32
+  while (n > 0) {
+    ULONG chunk = static_cast<ULONG>(std::min<std::size_t>(n, 1 << 20));
+    if (!BCRYPT_SUCCESS(::BCryptGenRandom(nullptr, buf, chunk, BCRYPT_USE_SYSTEM_PREFERRED_RNG))) {
+      throw std::runtime_error("BCryptGenRandom failed: the system random source is unavailable");
+    }
+    buf += chunk;
+    n -= chunk;
+  }
+#else
   std::size_t done = 0;
   while (done < n) {
     ssize_t got = getrandom(buf + done, n - done, 0);
@@ -24,6 +45,7 @@ void SystemRandom::fill(unsigned char* buf, std::size_t n) {
     }
     done += static_cast<std::size_t>(got);
   }
+#endif
 }
 
 std::string make_uuid_v4(RandomSource& random) {
@@ -70,7 +92,11 @@ std::string format_iso8601(SystemTime t) {
   int millis = static_cast<int>(ms - secs * 1000);
   std::time_t tt = static_cast<std::time_t>(secs);
   std::tm tm{};
+#ifdef _WIN32
+  gmtime_s(&tm, &tt);
+#else
   gmtime_r(&tt, &tm);
+#endif
   char buf[96];
   std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, millis);
@@ -112,7 +138,11 @@ bool parse_iso8601(const std::string& text, SystemTime& out) {
   tm.tm_hour = h;
   tm.tm_min = mi;
   tm.tm_sec = s;
+#ifdef _WIN32
+  std::time_t tt = _mkgmtime(&tm);
+#else
   std::time_t tt = timegm(&tm);
+#endif
   out = from_unix_millis(static_cast<std::int64_t>(tt) * 1000 + millis);
   return true;
 }

@@ -1,7 +1,11 @@
 #include "common/environment.hpp"
 
+#ifdef _WIN32
+#include "common/win32.hpp"
+#else
 #include <pwd.h>
 #include <unistd.h>
+#endif
 
 #include <algorithm>
 #include <array>
@@ -44,6 +48,16 @@ Result<std::string> resolve_data_root(const std::optional<std::string>& flag,
   if (flag && !flag->empty()) return *flag;
   if (auto v = env("DOLLHOUSE_HOME"); is_set(v)) return *v;
   std::string home;
+#ifdef _WIN32
+  if (auto v = env("USERPROFILE"); is_set(v)) home = *v;
+  if (home.empty()) {
+    return Status::error("no_home",
+                         "cannot find the profile directory: set USERPROFILE or DOLLHOUSE_HOME, "
+                         "or pass --home DIR");
+  }
+  if (home.back() == '\\' || home.back() == '/') home.pop_back();
+  return home + "\\.dollhouse";
+#else
   if (auto v = env("HOME"); is_set(v)) {
     home = *v;
   } else {
@@ -62,16 +76,27 @@ Result<std::string> resolve_data_root(const std::optional<std::string>& flag,
   }
   if (home.back() == '/') home.pop_back();
   return home + "/.dollhouse";
+#endif
 }
 
 std::string resolve_socket_path(const std::optional<std::string>& flag, const EnvLookup& env,
                                 const std::string& data_root) {
   if (flag && !flag->empty()) return *flag;
   if (auto v = env("DOLLHOUSE_TELEMETRY_SOCKET"); is_set(v)) return *v;
+#ifdef _WIN32
+  (void)data_root;
+  auto sid = win32::current_user_sid();
+  return pipe_name_for_sid(sid ? *sid : env("USERNAME").value_or("unknown"));
+#else
   if (auto v = env("XDG_RUNTIME_DIR"); is_set(v) && (*v)[0] == '/') {
     return *v + "/dollhouse/telemetry.sock";
   }
   return data_root + "/run/telemetry.sock";
+#endif
+}
+
+std::string pipe_name_for_sid(const std::string& sid) {
+  return "\\\\.\\pipe\\dollhouse-telemetry-" + sid;
 }
 
 std::string detect_ci(const EnvLookup& env) {

@@ -22,13 +22,18 @@ EnvLookup process_env();
 // Reads a fixed map (tests).
 EnvLookup map_env(std::map<std::string, std::string> vars);
 
-// --home DIR, else DOLLHOUSE_HOME, else ~/.dollhouse (HOME, else the passwd entry).
+// --home DIR, else DOLLHOUSE_HOME, else ~/.dollhouse (HOME, else the passwd entry); on Windows
+// %USERPROFILE%\.dollhouse.
 Result<std::string> resolve_data_root(const std::optional<std::string>& flag, const EnvLookup& env);
 
 // --socket PATH, else DOLLHOUSE_TELEMETRY_SOCKET, else $XDG_RUNTIME_DIR/dollhouse/telemetry.sock
-// when XDG_RUNTIME_DIR is an absolute path, else <root>/run/telemetry.sock.
+// when XDG_RUNTIME_DIR is an absolute path, else <root>/run/telemetry.sock. On Windows the
+// default is the named pipe of the current user, pipe_name_for_sid(<user SID>).
 std::string resolve_socket_path(const std::optional<std::string>& flag, const EnvLookup& env,
                                 const std::string& data_root);
+
+// \\.\pipe\dollhouse-telemetry-<sid>: the daemon's pipe for the user with that SID.
+std::string pipe_name_for_sid(const std::string& sid);
 
 // The state of the environment kill switches. When `off` is true nothing is collected, whatever
 // the config says. `overridden_by` names the switch in force ("DO_NOT_TRACK",

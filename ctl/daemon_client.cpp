@@ -1,14 +1,11 @@
 #include "ctl/daemon_client.hpp"
 
-#include <fcntl.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <iostream>
 #include <thread>
 #include <vector>
 
 #include "common/environment.hpp"
+#include "ctl/platform.hpp"
 #include "ipc/protocol.hpp"
 
 namespace dollhouse::ctl {
@@ -20,14 +17,12 @@ namespace {
 
 // The daemon binary next to this one, else the one on PATH.
 std::string daemon_binary() {
-  std::vector<char> buf(4096);
-  ssize_t n = ::readlink("/proc/self/exe", buf.data(), buf.size() - 1);
-  if (n > 0) {
-    std::string self(buf.data(), static_cast<std::size_t>(n));
-    std::string candidate = self.substr(0, self.rfind('/') + 1) + "dollhouse-telemetryd";
-    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+  const std::string name = platform::program_file("dollhouse-telemetryd");
+  if (std::string dir = platform::own_directory(); !dir.empty()) {
+    std::string candidate = platform::join_path(dir, name);
+    if (platform::is_executable(candidate)) return candidate;
   }
-  return "dollhouse-telemetryd";
+  return name;
 }
 
 std::string start_hint(const std::string& socket_path) {
@@ -50,26 +45,7 @@ Status DaemonClient::resolve() {
 Status DaemonClient::start_daemon() {
   std::string binary = daemon_binary();
   std::vector<std::string> args = {binary, "--home", data_root_, "--socket", socket_path_};
-  pid_t child = ::fork();
-  if (child < 0) return Status::error("io_error", "cannot start the daemon: fork failed");
-  if (child == 0) {
-    // Detach twice so the daemon outlives dollhousectl and is never its zombie.
-    ::setsid();
-    if (::fork() != 0) ::_exit(0);
-    int devnull = ::open("/dev/null", O_RDWR);
-    if (devnull >= 0) {
-      ::dup2(devnull, 0);
-      ::dup2(devnull, 1);
-      ::dup2(devnull, 2);
-    }
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    ::execvp(argv[0], argv.data());
-    ::_exit(127);
-  }
-  int status = 0;
-  ::waitpid(child, &status, 0);
+  if (Status st = platform::spawn_detached(args); !st) return st;
   auto deadline = Clock::now() + std::chrono::seconds(10);
   while (Clock::now() < deadline) {
     auto conn = ipc::LineConnection::connect(socket_path_, deadline);

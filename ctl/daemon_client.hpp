@@ -10,7 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/status.hpp"
-#include "ipc/unix_socket.hpp"
+#include "ipc/line_connection.hpp"
 
 namespace dollhouse::ctl {
 

@@ -1,14 +1,14 @@
 #include "ctl/run_ctl.hpp"
 
-#include <csignal>
 #include <iostream>
 
 #include "ctl/commands/commands.hpp"
+#include "ctl/platform.hpp"
 
 namespace dollhouse::ctl {
 
 int RunCtl(int argc, char** argv) {
-  std::signal(SIGPIPE, SIG_IGN);
+  platform::ignore_broken_pipe();
   CLI::App cli{"dollhousectl: see and control Dollhouse Telemetry on this machine."};
   cli.require_subcommand(1);
   GlobalOptions global;
@@ -31,7 +31,7 @@ int RunCtl(int argc, char** argv) {
   add_flush_command(*telemetry, global, run);
   for (auto* sub : telemetry->get_subcommands({})) sub->fallthrough();
 
-  auto* service = cli.add_subcommand("service", "The daemon as a systemd user service");
+  auto* service = cli.add_subcommand("service", "The daemon as a user service (systemd, launchd, Windows service)");
   service->require_subcommand(1);
   add_service_commands(*service, run);
 

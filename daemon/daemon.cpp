@@ -1,14 +1,21 @@
 #include "daemon/daemon.hpp"
 
 #include <spdlog/spdlog.h>
+#ifdef _WIN32
+#include <process.h>
+#define getpid _getpid
+#else
 #include <unistd.h>
+#endif
+
 #include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
 
 #include "daemon/commands/command_table.hpp"
 #include "daemon/consent.hpp"
 #include "daemon/settings.hpp"
 #include "daemon/usage_rollup.hpp"
-#include "ipc/unix_socket.hpp"
+#include "ipc/local_transport.hpp"
 
 namespace dollhouse::daemon {
 
@@ -35,8 +42,7 @@ void Daemon::start(Acceptor acceptor) {
 
 void Daemon::shutdown() {
   stopping_ = true;
-  boost::system::error_code ignored;
-  if (acceptor_) acceptor_->close(ignored);
+  if (acceptor_) acceptor_->close();
   maintenance_timer_.cancel();
   auto sessions = sessions_;
   for (auto& [id, weak] : sessions) {
@@ -55,23 +61,24 @@ void Daemon::do_accept() {
       }
       return;
     }
-    auto uid = ipc::peer_uid(socket.native_handle());
-    if (!uid || *uid != ::geteuid()) {
-      // Another user's process: close without a word and note it.
+    if (!ipc::peer_is_same_user(socket).value_or(false)) {
+      // Another user's process (or one the system cannot tell): close without a word.
       count("connections.rejected_peer");
-      spdlog::warn("closed a connection from another user (uid {})", uid ? int(*uid) : -1);
-      boost::system::error_code ignored;
-      socket.close(ignored);
+      spdlog::warn("closed a connection from another user");
+      ipc::close_stream(socket);
     } else if (sessions_.size() >= kMaxConnections) {
       count("connections.rejected_limit");
       spdlog::warn("connection limit of {} reached; refusing a client", kMaxConnections);
       std::string line =
           ipc::error_reply(nullptr, ipc::errc::kOverloaded,
                            "too many connections to the telemetry daemon; try again later");
-      boost::system::error_code ignored;
-      socket.non_blocking(true, ignored);
-      socket.write_some(asio::buffer(line), ignored);
-      socket.close(ignored);
+      // Best effort, never waiting on the client: one write, then close.
+      auto refused = std::make_shared<Session::Socket>(std::move(socket));
+      auto text = std::make_shared<std::string>(std::move(line));
+      asio::async_write(*refused, asio::buffer(*text),
+                        [refused, text](const boost::system::error_code&, std::size_t) {
+                          ipc::close_stream(*refused);
+                        });
     } else {
       ++connections_total_;
       auto session = std::make_shared<Session>(*this, std::move(socket), next_session_id_++);

@@ -6,7 +6,6 @@
 #pragma once
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include <cstdint>
@@ -24,6 +23,7 @@
 #include "daemon/session.hpp"
 #include "daemon/storage/storage_worker.hpp"
 #include "daemon/upload/uploader.hpp"
+#include "ipc/local_transport.hpp"
 #include "ipc/protocol.hpp"
 #include "privacy/privacy.hpp"
 
@@ -41,7 +41,7 @@ struct DaemonOptions {
 
 class Daemon {
  public:
-  using Acceptor = boost::asio::local::stream_protocol::acceptor;
+  using Acceptor = ipc::LocalListener;
 
   Daemon(boost::asio::io_context& io, DaemonOptions options, TelemetryConfig config,
          StorageWorker& storage, privacy::Scrubber scrubber);

@@ -34,7 +34,7 @@ Result<InstanceLock> InstanceLock::acquire(const std::string& path) {
 }
 
 InstanceLock::~InstanceLock() {
-  if (fd_ >= 0) ::close(fd_);
+  if (handle_ >= 0) ::close(handle_);
 }
 
 }  // namespace dollhouse::daemon

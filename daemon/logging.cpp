@@ -5,7 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "daemon/settings.hpp"
-#include "ipc/unix_socket.hpp"
+#include "ipc/private_directory.hpp"
 
 namespace dollhouse::daemon {
 

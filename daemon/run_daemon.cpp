@@ -1,11 +1,14 @@
 #include "daemon/run_daemon.hpp"
 
+#ifndef _WIN32
 #include <sys/stat.h>
 #include <unistd.h>
+#endif
 
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <csignal>
 #include <iostream>
@@ -18,7 +21,8 @@
 #include "daemon/service.hpp"
 #include "daemon/settings.hpp"
 #include "daemon/storage/sqlite_event_store.hpp"
-#include "ipc/unix_socket.hpp"
+#include "ipc/local_transport.hpp"
+#include "ipc/private_directory.hpp"
 
 namespace dollhouse::daemon {
 
@@ -34,7 +38,7 @@ int fail(const std::string& message) {
 
 }  // namespace
 
-int RunDaemon(int argc, char** argv) {
+int RunDaemon(int argc, char** argv, const ServiceHooks& hooks) {
   CLI::App cli{
       "dollhouse-telemetryd: the per-user Dollhouse Telemetry daemon. Receives events "
       "from apps over a local socket, applies the user's consent, removes personal "
@@ -76,8 +80,10 @@ int RunDaemon(int argc, char** argv) {
     return cli.exit(e) == 0 ? 0 : 2;
   }
 
+#ifndef _WIN32
   ::umask(077);
   std::signal(SIGPIPE, SIG_IGN);
+#endif
   EnvLookup env = process_env();
   auto root = resolve_data_root(home_flag, env);
   if (!root) return fail(root.status().message());
@@ -126,8 +132,13 @@ int RunDaemon(int argc, char** argv) {
                         {kMaxStoredEvents, kMaxStoredBytes, kMaxEventsPerCommit});
   if (Status st = storage.start(); !st) return fail(st.message());
 
+  asio::io_context io(1);
+#ifdef _WIN32
+  const bool socket_activated = false;
+  auto listener = ipc::LocalListener::open(io.get_executor(), options.socket_path);
+#else
   // A socket passed by the service manager is used as it is and never unlinked: it belongs to
-  // the .socket unit, which outlives this process.
+  // the .socket unit (or the launchd job), which outlives this process.
   auto activated = take_activated_socket();
   if (!activated) {
     storage.stop();
@@ -135,15 +146,14 @@ int RunDaemon(int argc, char** argv) {
   }
   const bool socket_activated = activated->has_value();
   if (socket_activated && !(*activated)->path.empty()) options.socket_path = (*activated)->path;
-  auto listen_fd =
-      socket_activated ? Result<int>((*activated)->fd) : ipc::listen_unix(options.socket_path, 128);
-  if (!listen_fd) {
+  auto listener = socket_activated
+                      ? ipc::LocalListener::adopt(io.get_executor(), (*activated)->fd)
+                      : ipc::LocalListener::open(io.get_executor(), options.socket_path);
+#endif
+  if (!listener) {
     storage.stop();
-    return fail(listen_fd.status().message());
+    return fail(listener.status().message());
   }
-  asio::io_context io(1);
-  Daemon::Acceptor acceptor(io);
-  acceptor.assign(asio::local::stream_protocol(), *listen_fd);
 
   const std::string socket_path = options.socket_path;
   spdlog::info("{}", socket_activated ? "using the socket passed by the service manager"
@@ -163,19 +173,28 @@ int RunDaemon(int argc, char** argv) {
   Uploader uploader(io, storage, clock, random, daemon.options().endpoint, ca_file, upload,
                     [&daemon] { return daemon.collection_blocked_by(); });
   daemon.set_uploader(&uploader);
-  daemon.start(std::move(acceptor));
+  daemon.start(std::move(*listener));
   uploader.start(upload_snapshot);
 
-  asio::signal_set signals(io, SIGTERM, SIGINT);
-  signals.async_wait([&](const boost::system::error_code& ec, int signo) {
-    if (ec) return;
-    spdlog::info("received signal {}; finishing", signo);
+  bool stopping = false;
+  auto stop = [&](const std::string& why) {
+    if (stopping) return;
+    stopping = true;
+    spdlog::info("{}; finishing", why);
     if (Status st = notify_service_manager("STOPPING=1", env); !st)
       spdlog::warn("{}", st.message());
     daemon.shutdown();
     uploader.shutdown(std::chrono::duration_cast<Millis>(kShutdownFlushDeadline),
                       [&io] { io.stop(); });
+  };
+  asio::signal_set signals(io, SIGTERM, SIGINT);
+  signals.async_wait([&](const boost::system::error_code& ec, int signo) {
+    if (ec) return;
+    stop("received signal " + std::to_string(signo));
   });
+  if (hooks.on_ready) {
+    hooks.on_ready([&io, &stop] { asio::post(io, [&stop] { stop("the service manager asked"); }); });
+  }
   spdlog::info("dollhouse-telemetryd {} listening on {} (pid {})", DOLLHOUSE_VERSION, socket_path,
                ::getpid());
   if (Status st = notify_service_manager("READY=1", env); !st) spdlog::warn("{}", st.message());
@@ -183,7 +202,9 @@ int RunDaemon(int argc, char** argv) {
 
   // Everything accepted was handed to the storage thread; stop() commits it.
   storage.stop();
+#ifndef _WIN32
   if (!socket_activated) ::unlink(socket_path.c_str());
+#endif
   spdlog::info("stopped; all accepted events are committed");
   spdlog::default_logger()->flush();
   return 0;

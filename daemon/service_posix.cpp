@@ -1,4 +1,7 @@
 #include <fcntl.h>
+#ifdef __APPLE__
+#include <launch.h>
+#endif
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -47,16 +50,20 @@ std::optional<int> activated_fd_count(const EnvLookup& env, pid_t self) {
   return static_cast<int>(*fds);
 }
 
-Result<std::optional<ActivatedSocket>> take_activated_socket() {
-  auto count = activated_fd_count(process_env(), ::getpid());
-  if (!count) return std::optional<ActivatedSocket>{};
-  forget_activation_environment();
-  const int fd = kListenFdsStart;
-  if (socket_option(fd, SO_DOMAIN) != AF_UNIX || socket_option(fd, SO_TYPE) != SOCK_STREAM ||
+namespace {
+
+// Checks that `fd` is a listening Unix stream socket, marks it close-on-exec and reads its path.
+Result<ActivatedSocket> adopt_listening_socket(int fd, const char* source) {
+  sockaddr_un addr{};
+  socklen_t len = sizeof(addr);
+  const bool is_unix = ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0 &&
+                       addr.sun_family == AF_UNIX;
+  if (!is_unix || socket_option(fd, SO_TYPE) != SOCK_STREAM ||
       socket_option(fd, SO_ACCEPTCONN) != 1) {
-    return Status::error("bad_socket",
-                         "the service manager passed fd 3, but it is not a listening Unix "
-                         "stream socket; check ListenStream= in the .socket unit");
+    return Status::error("bad_socket", std::string("the service manager passed a descriptor (") +
+                                           source +
+                                           "), but it is not a listening Unix stream socket; "
+                                           "check the socket settings of the unit or job");
   }
   int flags = ::fcntl(fd, F_GETFD);
   if (flags < 0 || ::fcntl(fd, F_SETFD, flags | FD_CLOEXEC) != 0) {
@@ -64,13 +71,39 @@ Result<std::optional<ActivatedSocket>> take_activated_socket() {
   }
   ActivatedSocket passed;
   passed.fd = fd;
-  sockaddr_un addr{};
-  socklen_t len = sizeof(addr);
-  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0 &&
-      len > offsetof(sockaddr_un, sun_path) && addr.sun_path[0] != '\0') {
+  if (len > offsetof(sockaddr_un, sun_path) && addr.sun_path[0] != '\0') {
     passed.path = std::string(addr.sun_path, ::strnlen(addr.sun_path, sizeof(addr.sun_path)));
   }
-  return std::optional<ActivatedSocket>(std::move(passed));
+  return passed;
+}
+
+}  // namespace
+
+Result<std::optional<ActivatedSocket>> take_activated_socket() {
+#ifdef __APPLE__
+  // launchd: the socket of the job's Sockets entry "Listeners" (launchd/*.plist.in). ESRCH: not
+  // started by launchd; ENOENT: the job has no such socket. Both mean "create our own".
+  int* fds = nullptr;
+  size_t count = 0;
+  int rc = ::launch_activate_socket("Listeners", &fds, &count);
+  if (rc == ESRCH || rc == ENOENT) return std::optional<ActivatedSocket>{};
+  if (rc != 0 || count == 0) {
+    std::free(fds);
+    return Status::error("bad_socket", std::string("launch_activate_socket failed: ") +
+                                           std::strerror(rc));
+  }
+  for (size_t i = 1; i < count; ++i) ::close(fds[i]);
+  int fd = fds[0];
+  std::free(fds);
+  auto passed = adopt_listening_socket(fd, "launchd socket \"Listeners\"");
+#else
+  auto count = activated_fd_count(process_env(), ::getpid());
+  if (!count) return std::optional<ActivatedSocket>{};
+  forget_activation_environment();
+  auto passed = adopt_listening_socket(kListenFdsStart, "fd 3, LISTEN_FDS");
+#endif
+  if (!passed) return passed.status();
+  return std::optional<ActivatedSocket>(std::move(*passed));
 }
 
 std::optional<NotifyAddress> parse_notify_socket(std::string_view value) {
@@ -94,8 +127,11 @@ Status notify_service_manager(std::string_view state, const EnvLookup& env) {
   std::memcpy(addr.sun_path, address->sun_path.data(), address->sun_path.size());
   const auto len =
       static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + address->sun_path.size());
-  int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  int fd = ::socket(AF_UNIX, SOCK_DGRAM, 0);
   if (fd < 0) return Status::error("io_error", "cannot create the notify socket");
+#ifndef MSG_NOSIGNAL
+  constexpr int MSG_NOSIGNAL = 0;  // SIGPIPE is ignored by the daemon anyway
+#endif
   ssize_t sent = ::sendto(fd, state.data(), state.size(), MSG_NOSIGNAL,
                           reinterpret_cast<const sockaddr*>(&addr), len);
   int err = errno;

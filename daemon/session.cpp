@@ -25,10 +25,8 @@ void Session::start() {
 void Session::close() {
   if (closed_) return;
   closed_ = true;
-  boost::system::error_code ignored;
   retry_timer_.cancel();
-  socket_.shutdown(Socket::shutdown_both, ignored);
-  socket_.close(ignored);
+  ipc::close_stream(socket_);
   daemon_.forget_session(id_);
 }
 

@@ -9,7 +9,6 @@
 // slow client never stalls the others or grows the daemon.
 #pragma once
 
-#include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include <array>
@@ -22,6 +21,7 @@
 
 #include "daemon/settings.hpp"
 #include "ipc/framing.hpp"
+#include "ipc/local_transport.hpp"
 
 namespace dollhouse::daemon {
 
@@ -38,7 +38,7 @@ struct AppInfo {
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  using Socket = boost::asio::local::stream_protocol::socket;
+  using Socket = ipc::LocalStream;
 
   Session(Daemon& daemon, Socket socket, std::uint64_t id);
   void start();

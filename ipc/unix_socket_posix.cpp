@@ -1,5 +1,4 @@
 #include <fcntl.h>
-#include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -15,24 +14,6 @@ namespace {
 
 std::string errno_text(int e) {
   return std::strerror(e);
-}
-
-int poll_timeout_ms(Deadline deadline) {
-  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-      deadline - std::chrono::steady_clock::now());
-  if (left.count() <= 0) return 0;
-  return static_cast<int>(std::min<long long>(left.count(), 1 << 30));
-}
-
-// Waits for `events` on fd until the deadline. Returns 1 ready, 0 timeout, -1 error.
-int wait_for(int fd, short events, Deadline deadline) {
-  while (true) {
-    pollfd p{fd, events, 0};
-    int rc = ::poll(&p, 1, poll_timeout_ms(deadline));
-    if (rc < 0 && errno == EINTR) continue;
-    if (rc < 0) return -1;
-    return rc;
-  }
 }
 
 }  // namespace
@@ -70,10 +51,17 @@ Status prepare_private_directory(const std::string& dir) {
 }
 
 std::optional<uid_t> peer_uid(int fd) {
+#ifdef SO_PEERCRED
   ucred cred{};
   socklen_t len = sizeof cred;
   if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) return std::nullopt;
   return cred.uid;
+#else
+  uid_t uid = 0;
+  gid_t gid = 0;
+  if (::getpeereid(fd, &uid, &gid) != 0) return std::nullopt;
+  return uid;
+#endif
 }
 
 Result<int> listen_unix(const std::string& path, int backlog) {
@@ -126,113 +114,6 @@ Result<int> listen_unix(const std::string& path, int backlog) {
     return Status::error("io_error", "cannot listen on " + path + ": " + errno_text(e));
   }
   return fd;
-}
-
-LineConnection::LineConnection(int fd) : fd_(fd) {}
-
-LineConnection::~LineConnection() {
-  close();
-}
-
-LineConnection::LineConnection(LineConnection&& other) noexcept
-    : fd_(other.fd_), framer_(std::move(other.framer_)) {
-  other.fd_ = -1;
-}
-
-LineConnection& LineConnection::operator=(LineConnection&& other) noexcept {
-  if (this != &other) {
-    close();
-    fd_ = other.fd_;
-    framer_ = std::move(other.framer_);
-    other.fd_ = -1;
-  }
-  return *this;
-}
-
-void LineConnection::close() {
-  if (fd_ >= 0) {
-    ::close(fd_);
-    fd_ = -1;
-  }
-}
-
-Result<LineConnection> LineConnection::connect(const std::string& path, Deadline deadline) {
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (path.size() >= sizeof addr.sun_path) {
-    return Status::error("invalid_path", "socket path is too long (" + std::to_string(path.size()) +
-                                             " bytes): " + path);
-  }
-  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  if (fd < 0) return Status::error("io_error", "socket(): " + errno_text(errno));
-  LineConnection conn(fd);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    int e = errno;
-    if (e == ENOENT || e == ECONNREFUSED || e == ENOTSOCK || e == ENOTDIR) {
-      return Status::error("unreachable", "no daemon is listening at " + path);
-    }
-    if (e == EACCES || e == EPERM) {
-      return Status::error("unreachable", "no permission to connect to " + path);
-    }
-    if (e != EINPROGRESS && e != EAGAIN) {
-      return Status::error("io_error", "connect " + path + ": " + errno_text(e));
-    }
-    int rc = wait_for(fd, POLLOUT, deadline);
-    if (rc == 0) return Status::error("timeout", "timed out connecting to " + path);
-    int soerr = 0;
-    socklen_t len = sizeof soerr;
-    if (rc < 0 || ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) != 0 || soerr != 0) {
-      return Status::error("unreachable", "no daemon is listening at " + path);
-    }
-  }
-  return conn;
-}
-
-Status LineConnection::send(std::string_view line, Deadline deadline) {
-  if (fd_ < 0) return Status::error("closed", "connection is closed");
-  std::size_t done = 0;
-  while (done < line.size()) {
-    ssize_t n = ::send(fd_, line.data() + done, line.size() - done, MSG_NOSIGNAL);
-    if (n > 0) {
-      done += static_cast<std::size_t>(n);
-      continue;
-    }
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      int rc = wait_for(fd_, POLLOUT, deadline);
-      if (rc == 0) return Status::error("timeout", "timed out writing to the daemon");
-      if (rc < 0) return Status::error("io_error", "poll: " + errno_text(errno));
-      continue;
-    }
-    return Status::error("closed", "the daemon closed the connection");
-  }
-  return Status::ok();
-}
-
-Result<std::string> LineConnection::read_line(Deadline deadline) {
-  if (fd_ < 0) return Status::error("closed", "connection is closed");
-  char buf[16384];
-  while (true) {
-    if (auto frame = framer_.next()) {
-      if (frame->oversize) return Status::error("io_error", "reply line too long");
-      return std::move(frame->line);
-    }
-    ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
-    if (n > 0) {
-      framer_.feed(std::string_view(buf, static_cast<std::size_t>(n)));
-      continue;
-    }
-    if (n == 0) return Status::error("closed", "the daemon closed the connection");
-    if (errno == EINTR) continue;
-    if (errno == EAGAIN || errno == EWOULDBLOCK) {
-      int rc = wait_for(fd_, POLLIN, deadline);
-      if (rc == 0) return Status::error("timeout", "timed out waiting for the daemon's reply");
-      if (rc < 0) return Status::error("io_error", "poll: " + errno_text(errno));
-      continue;
-    }
-    return Status::error("closed", "connection lost: " + errno_text(errno));
-  }
 }
 
 }  // namespace dollhouse::ipc

@@ -1,12 +1,12 @@
 // dollhousectl telemetry consent: shows what is collected and records the answer. Only an
 // explicit "y" or "yes" is consent; an empty answer, anything else, or a standard input that
 // is not a terminal records "no".
-#include <unistd.h>
 
 #include <iostream>
 #include <string>
 
 #include "ctl/commands/commands.hpp"
+#include "ctl/platform.hpp"
 
 namespace dollhouse::ctl {
 
@@ -47,7 +47,7 @@ int ask(DaemonClient& client) {
   std::string policy = (*hello)["consent"].value("policyVersion", "1.0");
   std::cout << consent_box(policy);
   bool yes = false;
-  if (::isatty(STDIN_FILENO) == 1) {
+  if (platform::stdin_is_terminal()) {
     std::cout << "Share anonymous telemetry? [y/N] " << std::flush;
     std::string answer;
     std::getline(std::cin, answer);

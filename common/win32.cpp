@@ -1,0 +1,111 @@
+#include "common/win32.hpp"
+
+#ifndef WIN32_LEAN_AND_MEAN
+#define WIN32_LEAN_AND_MEAN
+#endif
+#ifndef NOMINMAX
+#define NOMINMAX
+#endif
+#include <windows.h>
+// clang-format off
+#include <sddl.h>
+// clang-format on
+
+#include <memory>
+#include <vector>
+
+namespace dollhouse::win32 {
+
+namespace {
+
+struct HandleCloser {
+  void operator()(HANDLE h) const {
+    if (h != nullptr && h != INVALID_HANDLE_VALUE) ::CloseHandle(h);
+  }
+};
+using UniqueHandle = std::unique_ptr<void, HandleCloser>;
+
+// The TOKEN_USER of `process`, in a buffer that owns the SID it points into.
+std::optional<std::vector<unsigned char>> token_user(HANDLE process) {
+  HANDLE raw = nullptr;
+  if (!::OpenProcessToken(process, TOKEN_QUERY, &raw)) return std::nullopt;
+  UniqueHandle token(raw);
+  DWORD size = 0;
+  ::GetTokenInformation(raw, TokenUser, nullptr, 0, &size);
+  if (size == 0) return std::nullopt;
+  std::vector<unsigned char> buffer(size);
+  if (!::GetTokenInformation(raw, TokenUser, buffer.data(), size, &size)) return std::nullopt;
+  return buffer;
+}
+
+PSID sid_of(std::vector<unsigned char>& token_user_buffer) {
+  return reinterpret_cast<TOKEN_USER*>(token_user_buffer.data())->User.Sid;
+}
+
+}  // namespace
+
+std::wstring widen(std::string_view utf8) {
+  if (utf8.empty()) return {};
+  int n = ::MultiByteToWideChar(CP_UTF8, 0, utf8.data(), static_cast<int>(utf8.size()), nullptr, 0);
+  std::wstring out(static_cast<std::size_t>(n), L'\0');
+  ::MultiByteToWideChar(CP_UTF8, 0, utf8.data(), static_cast<int>(utf8.size()), out.data(), n);
+  return out;
+}
+
+std::string narrow(std::wstring_view utf16) {
+  if (utf16.empty()) return {};
+  int n = ::WideCharToMultiByte(CP_UTF8, 0, utf16.data(), static_cast<int>(utf16.size()), nullptr,
+                                0, nullptr, nullptr);
+  std::string out(static_cast<std::size_t>(n), '\0');
+  ::WideCharToMultiByte(CP_UTF8, 0, utf16.data(), static_cast<int>(utf16.size()), out.data(), n,
+                        nullptr, nullptr);
+  return out;
+}
+
+std::string error_text(unsigned long code) {
+  wchar_t* text = nullptr;
+  DWORD n = ::FormatMessageW(
+      FORMAT_MESSAGE_ALLOCATE_BUFFER | FORMAT_MESSAGE_FROM_SYSTEM | FORMAT_MESSAGE_IGNORE_INSERTS,
+      nullptr, code, 0, reinterpret_cast<wchar_t*>(&text), 0, nullptr);
+  std::string message;
+  if (n > 0 && text != nullptr) {
+    message = narrow(std::wstring_view(text, n));
+    while (!message.empty() && (message.back() == '\n' || message.back() == '\r' ||
+                                message.back() == ' ' || message.back() == '.')) {
+      message.pop_back();
+    }
+  }
+  if (text != nullptr) ::LocalFree(text);
+  if (message.empty()) message = "system error";
+  return message + " (error " + std::to_string(code) + ")";
+}
+
+Result<std::string> current_user_sid() {
+  auto user = token_user(::GetCurrentProcess());
+  if (!user) {
+    return Status::error("io_error",
+                         "cannot read this process's user: " + error_text(::GetLastError()));
+  }
+  wchar_t* text = nullptr;
+  if (!::ConvertSidToStringSidW(sid_of(*user), &text)) {
+    return Status::error("io_error", "cannot format the user SID: " + error_text(::GetLastError()));
+  }
+  std::string sid = narrow(text);
+  ::LocalFree(text);
+  return sid;
+}
+
+std::optional<bool> process_runs_as_current_user(unsigned long pid) {
+  UniqueHandle process(::OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, FALSE, pid));
+  if (!process) return std::nullopt;
+  auto theirs = token_user(process.get());
+  auto ours = token_user(::GetCurrentProcess());
+  if (!theirs || !ours) return std::nullopt;
+  return ::EqualSid(sid_of(*theirs), sid_of(*ours)) != FALSE;
+}
+
+std::string owner_only_sddl(const std::string& sid) {
+  return "D:P(A;;GA;;;" + sid + ")";
+}
+
+}  // namespace dollhouse::win32

@@ -1,0 +1,35 @@
+// Small Windows helpers shared by ipc, ctl and the service wrapper: UTF-8 <-> UTF-16, error
+// text, and who the current user is. Compiled on Windows only.
+#pragma once
+
+#ifdef _WIN32
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/status.hpp"
+
+namespace dollhouse::win32 {
+
+// UTF-8 to UTF-16 and back (the W APIs). Invalid sequences become U+FFFD.
+std::wstring widen(std::string_view utf8);
+std::string narrow(std::wstring_view utf16);
+
+// "<message> (error N)" for a GetLastError() code.
+std::string error_text(unsigned long code);
+
+// The string SID of the user this process runs as ("S-1-5-21-...").
+Result<std::string> current_user_sid();
+
+// Whether the process with id `pid` runs as the same user as this process (compares the user
+// SIDs of both process tokens). nullopt when the other process cannot be inspected.
+std::optional<bool> process_runs_as_current_user(unsigned long pid);
+
+// A security descriptor in SDDL that admits only `sid`, with full access and no inherited
+// entries: "D:P(A;;GA;;;<sid>)".
+std::string owner_only_sddl(const std::string& sid);
+
+}  // namespace dollhouse::win32
+
+#endif  // _WIN32
