@@ -87,19 +87,17 @@ SystemTime from_unix_millis(std::int64_t ms) {
 }
 
 std::string format_iso8601(SystemTime t) {
-  std::int64_t ms = to_unix_millis(t);
-  std::int64_t secs = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
-  int millis = static_cast<int>(ms - secs * 1000);
-  std::time_t tt = static_cast<std::time_t>(secs);
-  std::tm tm{};
-#ifdef _WIN32
-  gmtime_s(&tm, &tt);
-#else
-  gmtime_r(&tt, &tm);
-#endif
+  // Calendar arithmetic from <chrono>: no gmtime, so every platform agrees, before 1970 too.
+  using namespace std::chrono;
+  const auto ms = time_point_cast<milliseconds>(t);
+  const auto day_start = floor<days>(ms);
+  const year_month_day date(day_start);
+  const hh_mm_ss<milliseconds> time(ms - day_start);
   char buf[96];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, millis);
+  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", int(date.year()),
+                unsigned(date.month()), unsigned(date.day()), int(time.hours().count()),
+                int(time.minutes().count()), int(time.seconds().count()),
+                int(time.subseconds().count()));
   return buf;
 }
 
@@ -125,25 +123,14 @@ bool parse_iso8601(const std::string& text, SystemTime& out) {
   }
   if (pos + 1 != text.size() || text[pos] != 'Z') return false;
   if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) return false;
-  // timegm would quietly roll "02-30" over into March.
+  if (h < 0 || mi < 0 || s < 0) return false;
+  // A date that does not exist ("02-30") is refused rather than rolled over into March.
   using namespace std::chrono;
-  if (!year_month_day(year(y), month(static_cast<unsigned>(mo)), day(static_cast<unsigned>(d)))
-           .ok()) {
-    return false;
-  }
-  std::tm tm{};
-  tm.tm_year = y - 1900;
-  tm.tm_mon = mo - 1;
-  tm.tm_mday = d;
-  tm.tm_hour = h;
-  tm.tm_min = mi;
-  tm.tm_sec = s;
-#ifdef _WIN32
-  std::time_t tt = _mkgmtime(&tm);
-#else
-  std::time_t tt = timegm(&tm);
-#endif
-  out = from_unix_millis(static_cast<std::int64_t>(tt) * 1000 + millis);
+  const year_month_day date(year(y), month(static_cast<unsigned>(mo)),
+                            day(static_cast<unsigned>(d)));
+  if (!date.ok()) return false;
+  const auto at = sys_days(date) + hours(h) + minutes(mi) + seconds(s) + milliseconds(millis);
+  out = time_point_cast<SystemTime::duration>(at);
   return true;
 }
 

@@ -7,6 +7,7 @@
 #endif
 #include <windows.h>
 // clang-format off
+#include <aclapi.h>
 #include <sddl.h>
 // clang-format on
 
@@ -99,10 +100,18 @@ Status prepare_private_directory(const std::string& dir) {
                                                               &descriptor, nullptr)) {
     return Status::error("io_error", "cannot build an access list: " + error_text(::GetLastError()));
   }
-  BOOL ok = ::SetFileSecurityW(widen(dir).c_str(), DACL_SECURITY_INFORMATION, descriptor);
-  DWORD err = ::GetLastError();
+  BOOL present = FALSE;
+  BOOL defaulted = FALSE;
+  PACL dacl = nullptr;
+  ::GetSecurityDescriptorDacl(descriptor, &present, &dacl, &defaulted);
+  std::wstring path = widen(dir);
+  // PROTECTED: the directory's own entry only, nothing inherited from the profile above it.
+  DWORD err = ::SetNamedSecurityInfoW(path.data(), SE_FILE_OBJECT,
+                                      DACL_SECURITY_INFORMATION |
+                                          PROTECTED_DACL_SECURITY_INFORMATION,
+                                      nullptr, nullptr, dacl, nullptr);
   ::LocalFree(descriptor);
-  if (!ok) {
+  if (err != ERROR_SUCCESS) {
     return Status::error("io_error", "cannot restrict " + dir + " to this user: " + error_text(err));
   }
   return Status::ok();

@@ -1,43 +1,130 @@
 #include "tests/support/fake_daemon.hpp"
 
-#include <fcntl.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
+#include <array>
+#include <cstdio>
+#include <deque>
+#include <list>
+#include <optional>
 #include <stdexcept>
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
 #include <nlohmann/json.hpp>
 
 #include "ipc/framing.hpp"
+#include "ipc/local_transport.hpp"
 #include "ipc/protocol.hpp"
 
 namespace dollhouse::testing {
-namespace {
 
+namespace asio = boost::asio;
 using nlohmann::json;
 
+namespace {
+
 struct Connection {
-  int fd = -1;
+  explicit Connection(ipc::LocalStream s) : stream(std::move(s)) {}
+  ipc::LocalStream stream;
   ipc::LineFramer framer{ipc::kMaxLineBytes};
-  bool reading = true;
+  std::array<char, 16384> buffer{};
+  std::deque<std::string> outbox;  // replies not yet written, in order
+  bool writing = false;
+  bool open = true;
   std::size_t messages = 0;  // track and usage lines, for the sync reply
 };
 
-void send_all(int fd, const std::string& text) {
-  std::size_t done = 0;
-  while (done < text.size()) {
-    ssize_t n = ::send(fd, text.data() + done, text.size() - done, MSG_NOSIGNAL);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return;  // the client went away; nothing to do
-    done += static_cast<std::size_t>(n);
-  }
-}
-
 }  // namespace
+
+// Lives on the io_context thread; only the constructor and the destructor run elsewhere.
+struct FakeDaemon::Server {
+  explicit Server(FakeDaemon& owner) : daemon(owner) {}
+
+  void accept() {
+    listener->async_accept([this](const boost::system::error_code& ec, ipc::LocalStream stream) {
+      if (ec) return;  // closed by stop()
+      connections.push_back(std::make_shared<Connection>(std::move(stream)));
+      {
+        std::lock_guard lock(daemon.mu_);
+        ++daemon.connections_;
+        daemon.changed_.notify_all();
+      }
+      read(connections.back());
+      accept();
+    });
+  }
+
+  void read(const std::shared_ptr<Connection>& conn) {
+    conn->stream.async_read_some(
+        asio::buffer(conn->buffer), [this, conn](const boost::system::error_code& ec, std::size_t n) {
+          if (ec) {
+            close(conn);
+            return;
+          }
+          conn->framer.feed(std::string_view(conn->buffer.data(), n));
+          if (handle_lines(conn)) read(conn);
+        });
+  }
+
+  // False once the script says to stop reading this connection.
+  bool handle_lines(const std::shared_ptr<Connection>& conn) {
+    const FakeDaemonScript& script = daemon.script_;
+    while (auto frame = conn->framer.next()) {
+      std::string op = op_of(frame->line);
+      json body = json::parse(frame->line, nullptr, false);
+      json id = body.is_object() && body.contains("id") ? body["id"] : json();
+      if (op == "track" || op == "usage") ++conn->messages;
+      {
+        std::lock_guard lock(daemon.mu_);
+        daemon.lines_.push_back(frame->line);
+        daemon.changed_.notify_all();
+      }
+      if (op == "hello" && script.answer_hello) {
+        send(conn, ipc::ok_reply(id, {{"protocol", 1},
+                                      {"daemonVersion", "fake"},
+                                      {"consent", {{"given", true}}}}));
+        if (!script.read_after_hello) return false;
+      } else if (op == "sync" && script.answer_sync) {
+        send(conn, ipc::ok_reply(id, {{"accepted", conn->messages}, {"dropped", 0}}));
+      }
+    }
+    return true;
+  }
+
+  void send(const std::shared_ptr<Connection>& conn, std::string line) {
+    conn->outbox.push_back(std::move(line));
+    write(conn);
+  }
+
+  void write(const std::shared_ptr<Connection>& conn) {
+    if (conn->writing || conn->outbox.empty() || !conn->open) return;
+    conn->writing = true;
+    asio::async_write(conn->stream, asio::buffer(conn->outbox.front()),
+                      [this, conn](const boost::system::error_code& ec, std::size_t) {
+                        conn->writing = false;
+                        if (ec) return close(conn);  // the client went away
+                        conn->outbox.pop_front();
+                        write(conn);
+                      });
+  }
+
+  void close(const std::shared_ptr<Connection>& conn) {
+    if (!conn->open) return;
+    conn->open = false;
+    ipc::close_stream(conn->stream);
+    connections.remove(conn);
+  }
+
+  void stop() {
+    listener->close();
+    for (auto& conn : std::list<std::shared_ptr<Connection>>(connections)) close(conn);
+  }
+
+  FakeDaemon& daemon;
+  asio::io_context io{1};
+  std::optional<ipc::LocalListener> listener;
+  std::list<std::shared_ptr<Connection>> connections;
+};
 
 std::string op_of(const std::string& line) {
   json body = json::parse(line, nullptr, false);
@@ -47,26 +134,15 @@ std::string op_of(const std::string& line) {
 
 FakeDaemon::FakeDaemon(std::string socket_path, FakeDaemonScript script)
     : socket_path_(std::move(socket_path)), script_(script) {
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (socket_path_.size() >= sizeof addr.sun_path) throw std::runtime_error("path too long");
-  std::memcpy(addr.sun_path, socket_path_.c_str(), socket_path_.size() + 1);
-  ::unlink(socket_path_.c_str());
-  listen_fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (listen_fd_ < 0 || ::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      ::listen(listen_fd_, 16) != 0) {
-    std::string why = std::strerror(errno);
-    if (listen_fd_ >= 0) ::close(listen_fd_);
-    throw std::runtime_error("fake daemon cannot listen at " + socket_path_ + ": " + why);
+  server_ = std::make_unique<Server>(*this);
+  auto listener = ipc::LocalListener::open(server_->io.get_executor(), socket_path_);
+  if (!listener) {
+    throw std::runtime_error("fake daemon cannot listen at " + socket_path_ + ": " +
+                             listener.status().message());
   }
-  int pipe_fds[2];
-  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) {
-    ::close(listen_fd_);
-    throw std::runtime_error("pipe2 failed");
-  }
-  wake_read_fd_ = pipe_fds[0];
-  wake_write_fd_ = pipe_fds[1];
-  listener_ = std::thread([this] { serve(); });
+  server_->listener.emplace(std::move(*listener));
+  server_->accept();
+  thread_ = std::thread([this] { server_->io.run(); });
 }
 
 FakeDaemon::~FakeDaemon() {
@@ -74,86 +150,14 @@ FakeDaemon::~FakeDaemon() {
 }
 
 void FakeDaemon::stop() {
-  if (!listener_.joinable()) return;
-  char byte = 1;
-  while (::write(wake_write_fd_, &byte, 1) < 0 && errno == EINTR) {
-  }
-  listener_.join();
-  ::close(wake_read_fd_);
-  ::close(wake_write_fd_);
-  ::close(listen_fd_);
-  ::unlink(socket_path_.c_str());
-}
-
-void FakeDaemon::serve() {
-  std::vector<Connection> connections;
-  while (true) {
-    std::vector<pollfd> fds;
-    fds.push_back({wake_read_fd_, POLLIN, 0});
-    fds.push_back({listen_fd_, POLLIN, 0});
-    std::vector<std::size_t> polled;  // index into connections for fds[2 + i]
-    for (std::size_t i = 0; i < connections.size(); ++i) {
-      if (!connections[i].reading) continue;
-      fds.push_back({connections[i].fd, POLLIN, 0});
-      polled.push_back(i);
-    }
-    if (::poll(fds.data(), fds.size(), -1) < 0) {
-      if (errno == EINTR) continue;
-      break;
-    }
-    if (fds[0].revents != 0) break;
-    if (fds[1].revents & POLLIN) {
-      int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
-      if (fd >= 0) {
-        connections.push_back(Connection{});
-        connections.back().fd = fd;
-        std::lock_guard lock(mu_);
-        ++connections_;
-        changed_.notify_all();
-      }
-    }
-    for (std::size_t k = 0; k < polled.size(); ++k) {
-      if (fds[2 + k].revents == 0) continue;
-      Connection& conn = connections[polled[k]];
-      char buf[16384];
-      ssize_t n = ::recv(conn.fd, buf, sizeof buf, 0);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) {
-        ::close(conn.fd);
-        conn.fd = -1;
-        conn.reading = false;
-        continue;
-      }
-      conn.framer.feed(std::string_view(buf, static_cast<std::size_t>(n)));
-      while (auto frame = conn.framer.next()) {
-        std::string op = op_of(frame->line);
-        json body = json::parse(frame->line, nullptr, false);
-        json id = body.is_object() && body.contains("id") ? body["id"] : json();
-        if (op == "track" || op == "usage") ++conn.messages;
-        {
-          std::lock_guard lock(mu_);
-          lines_.push_back(frame->line);
-          changed_.notify_all();
-        }
-        if (op == "hello" && script_.answer_hello) {
-          send_all(conn.fd, ipc::ok_reply(id, {{"protocol", 1},
-                                               {"daemonVersion", "fake"},
-                                               {"consent", {{"given", true}}}}));
-          if (!script_.read_after_hello) {
-            conn.reading = false;
-            break;
-          }
-        } else if (op == "sync" && script_.answer_sync) {
-          send_all(conn.fd, ipc::ok_reply(id, {{"accepted", conn.messages}, {"dropped", 0}}));
-        }
-      }
-    }
-    // Connections closed by the peer are forgotten; stuck ones stay open until stop().
-    std::erase_if(connections, [](const Connection& c) { return c.fd < 0; });
-  }
-  for (Connection& conn : connections) {
-    if (conn.fd >= 0) ::close(conn.fd);
-  }
+  if (!thread_.joinable()) return;
+  asio::post(server_->io, [this] { server_->stop(); });
+  // Connections the script left unread keep nothing pending but their own reads, which the
+  // close above cancels; run() returns once every handler has finished.
+  thread_.join();
+#ifndef _WIN32
+  std::remove(socket_path_.c_str());
+#endif
 }
 
 std::vector<std::string> FakeDaemon::lines() const {

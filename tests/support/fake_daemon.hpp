@@ -1,8 +1,10 @@
-// A scripted stand-in for dollhouse-telemetryd on a real Unix socket, for client tests.
+// A scripted stand-in for dollhouse-telemetryd on the real local transport (a Unix socket, or a
+// named pipe on Windows), for client tests.
 //
 // It listens at a path, accepts any number of connections, records every line it receives and
 // answers hello and sync the way the daemon does (or, per its script, stays silent or stops
-// reading to play a stuck daemon). One listener thread serves all connections with poll().
+// reading to play a stuck daemon). One thread runs an io_context that serves all connections
+// through ipc::LocalListener, the listener the daemon itself uses.
 // All public members are safe to call from the test thread while the listener runs.
 #pragma once
 
@@ -10,6 +12,7 @@
 #include <condition_variable>
 #include <cstddef>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -27,13 +30,13 @@ struct FakeDaemonScript {
 
 class FakeDaemon {
  public:
-  // Starts listening at once; throws std::runtime_error when the socket cannot be bound.
+  // Starts listening at once; throws std::runtime_error when it cannot listen at the path.
   explicit FakeDaemon(std::string socket_path, FakeDaemonScript script = {});
   ~FakeDaemon();
   FakeDaemon(const FakeDaemon&) = delete;
   FakeDaemon& operator=(const FakeDaemon&) = delete;
 
-  // Closes the listener and every connection and removes the socket file. Idempotent.
+  // Closes the listener and every connection (the socket file goes with it). Idempotent.
   void stop();
 
   // Every line received so far (without newline), in arrival order over all connections.
@@ -49,18 +52,17 @@ class FakeDaemon {
                          std::chrono::milliseconds timeout) const;
 
  private:
-  void serve();
+  struct Server;
+  friend struct Server;
 
   std::string socket_path_;
   FakeDaemonScript script_;
-  int listen_fd_ = -1;
-  int wake_read_fd_ = -1;
-  int wake_write_fd_ = -1;
+  std::unique_ptr<Server> server_;
   mutable std::mutex mu_;
   mutable std::condition_variable changed_;
   std::vector<std::string> lines_;
   std::size_t connections_ = 0;
-  std::thread listener_;
+  std::thread thread_;
 };
 
 // The "op" of a request line, or "" when it has none.

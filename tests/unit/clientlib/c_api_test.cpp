@@ -16,24 +16,26 @@ namespace {
 
 using namespace std::chrono_literals;
 
+void set_variable(const char* name, const char* value) {
+#ifdef _WIN32
+  ::_putenv_s(name, value != nullptr ? value : "");  // "" removes it
+#else
+  if (value != nullptr) {
+    ::setenv(name, value, 1);
+  } else {
+    ::unsetenv(name);
+  }
+#endif
+}
+
 // Sets or unsets one variable for the lifetime of the guard.
 class ScopedEnv {
  public:
   ScopedEnv(const char* name, const char* value) : name_(name) {
     if (const char* old = std::getenv(name)) old_ = old;
-    if (value != nullptr) {
-      ::setenv(name, value, 1);
-    } else {
-      ::unsetenv(name);
-    }
+    set_variable(name, value);
   }
-  ~ScopedEnv() {
-    if (old_) {
-      ::setenv(name_, old_->c_str(), 1);
-    } else {
-      ::unsetenv(name_);
-    }
-  }
+  ~ScopedEnv() { set_variable(name_, old_ ? old_->c_str() : nullptr); }
   ScopedEnv(const ScopedEnv&) = delete;
   ScopedEnv& operator=(const ScopedEnv&) = delete;
 
@@ -46,9 +48,9 @@ TEST(CApi, RoundTripThroughTheDaemon) {
   ScopedEnv collect("DOLLHOUSE_TELEMETRY", "true");
   ScopedEnv no_dnt("DO_NOT_TRACK", nullptr);
   TempDir dir;
-  FakeDaemon daemon(dir.file("t.sock"));
+  FakeDaemon daemon(dir.endpoint("t.sock"));
 
-  dh_telemetry_client* client = dh_telemetry_open("capp", "2.0.0", dir.file("t.sock").c_str());
+  dh_telemetry_client* client = dh_telemetry_open("capp", "2.0.0", dir.endpoint("t.sock").c_str());
   ASSERT_NE(client, nullptr);
   EXPECT_EQ(dh_telemetry_enabled(client), 1);
   EXPECT_EQ(dh_telemetry_track_json(client, R"({"eventType":"error","errorType":"runtime"})"), 0);

@@ -18,8 +18,8 @@ using telemetry::Client;
 
 TEST(ClientDelivery, HelloIsSentFirstWithTheAppFields) {
   TempDir dir;
-  FakeDaemon daemon(dir.file("t.sock"));
-  auto options = client_options(dir.file("t.sock"));
+  FakeDaemon daemon(dir.endpoint("t.sock"));
+  auto options = client_options(dir.endpoint("t.sock"));
   options.node_version = "20.10.1";
   options.mcp_client = "claude-code";
   Client client(options);
@@ -45,8 +45,8 @@ TEST(ClientDelivery, HelloIsSentFirstWithTheAppFields) {
 
 TEST(ClientDelivery, EventsArriveInOrderAsTrackLinesWithoutId) {
   TempDir dir;
-  FakeDaemon daemon(dir.file("t.sock"));
-  Client client(client_options(dir.file("t.sock")));
+  FakeDaemon daemon(dir.endpoint("t.sock"));
+  Client client(client_options(dir.endpoint("t.sock")));
   constexpr int kEvents = 200;
   for (int i = 0; i < kEvents; ++i) {
     ASSERT_TRUE(client.track_error(sample_failure("component-" + std::to_string(i))));
@@ -69,8 +69,8 @@ TEST(ClientDelivery, EventsArriveInOrderAsTrackLinesWithoutId) {
 
 TEST(ClientDelivery, EachTypedEventUsesItsEventType) {
   TempDir dir;
-  FakeDaemon daemon(dir.file("t.sock"));
-  Client client(client_options(dir.file("t.sock")));
+  FakeDaemon daemon(dir.endpoint("t.sock"));
+  Client client(client_options(dir.endpoint("t.sock")));
   EXPECT_TRUE(client.track(telemetry::UpdateEvent{"1.9.15", "1.9.16", true, "", 1200}));
   EXPECT_TRUE(client.track_crash(sample_failure("MCPServer")));
   EXPECT_TRUE(client.track_json(R"({"eventType":"error","errorType":"runtime"})"));
@@ -85,8 +85,8 @@ TEST(ClientDelivery, EachTypedEventUsesItsEventType) {
 
 TEST(ClientDelivery, UsageIsSentAsCountersAndTimings) {
   TempDir dir;
-  FakeDaemon daemon(dir.file("t.sock"));
-  Client client(client_options(dir.file("t.sock")));
+  FakeDaemon daemon(dir.endpoint("t.sock"));
+  Client client(client_options(dir.endpoint("t.sock")));
   telemetry::Usage usage;
   usage.counters["personasUsed"] = 3;
   usage.counters["sessions"] = 1;
@@ -102,8 +102,8 @@ TEST(ClientDelivery, UsageIsSentAsCountersAndTimings) {
 
 TEST(ClientDelivery, TrackJsonThatIsNotAnObjectIsCountedInvalid) {
   TempDir dir;
-  FakeDaemon daemon(dir.file("t.sock"));
-  Client client(client_options(dir.file("t.sock")));
+  FakeDaemon daemon(dir.endpoint("t.sock"));
+  Client client(client_options(dir.endpoint("t.sock")));
   EXPECT_FALSE(client.track_json("[1,2,3]"));
   EXPECT_FALSE(client.track_json("{not json"));
   EXPECT_FALSE(client.usage(telemetry::Usage{}));
@@ -113,8 +113,8 @@ TEST(ClientDelivery, TrackJsonThatIsNotAnObjectIsCountedInvalid) {
 
 TEST(ClientDelivery, FlushReturnsTrueOnceTheSyncReplyArrives) {
   TempDir dir;
-  FakeDaemon daemon(dir.file("t.sock"));
-  Client client(client_options(dir.file("t.sock")));
+  FakeDaemon daemon(dir.endpoint("t.sock"));
+  Client client(client_options(dir.endpoint("t.sock")));
   ASSERT_TRUE(client.track_crash(sample_failure("PortfolioManager")));
   ASSERT_TRUE(client.flush(5s));
   // Everything queued before flush() was on the wire before the sync that confirmed it.
@@ -130,8 +130,8 @@ TEST(ClientDelivery, FlushReturnsFalseOnTimeoutWhenSyncIsNeverAnswered) {
   TempDir dir;
   FakeDaemonScript script;
   script.answer_sync = false;
-  FakeDaemon daemon(dir.file("t.sock"), script);
-  Client client(client_options(dir.file("t.sock")));
+  FakeDaemon daemon(dir.endpoint("t.sock"), script);
+  Client client(client_options(dir.endpoint("t.sock")));
   ASSERT_TRUE(client.track_crash(sample_failure("PortfolioManager")));
   auto start = std::chrono::steady_clock::now();
   EXPECT_FALSE(client.flush(300ms));
@@ -144,7 +144,7 @@ TEST(ClientDelivery, FlushReturnsFalseOnTimeoutWhenSyncIsNeverAnswered) {
 
 TEST(ClientDelivery, ReconnectsAfterTheDaemonRestarts) {
   TempDir dir;
-  const std::string path = dir.file("t.sock");
+  const std::string path = dir.endpoint("t.sock");
   auto first = std::make_unique<FakeDaemon>(path);
   Client client(client_options(path));
   ASSERT_TRUE(client.track_error(sample_failure("before-restart")));

@@ -19,7 +19,7 @@ using Env = std::map<std::string, std::string>;
 
 TEST(ClientFailure, TrackReturnsQuicklyWithoutDaemonAndCountsDrops) {
   TempDir dir;
-  auto options = client_options(dir.file("nobody-listens.sock"));
+  auto options = client_options(dir.endpoint("nobody-listens.sock"));
   options.reconnect_min = 10s;  // one attempt for the whole test
   options.reconnect_max = 10s;
   Client client(options);
@@ -41,8 +41,8 @@ TEST(ClientFailure, QueueFullDropsAreCounted) {
   TempDir dir;
   FakeDaemonScript script;
   script.answer_hello = false;  // the background thread waits for hello; nothing drains
-  FakeDaemon daemon(dir.file("t.sock"), script);
-  auto options = client_options(dir.file("t.sock"));
+  FakeDaemon daemon(dir.endpoint("t.sock"), script);
+  auto options = client_options(dir.endpoint("t.sock"));
   options.max_queued_events = 3;
   options.shutdown_timeout = 3s;  // also the hello timeout: longer than this test's loop
   Client client(options);
@@ -63,8 +63,8 @@ class ClientKillSwitch : public ::testing::TestWithParam<KillSwitchCase> {};
 
 TEST_P(ClientKillSwitch, MakesTheClientANoop) {
   TempDir dir;
-  FakeDaemon daemon(dir.file("t.sock"));
-  auto options = client_options(dir.file("t.sock"));
+  FakeDaemon daemon(dir.endpoint("t.sock"));
+  auto options = client_options(dir.endpoint("t.sock"));
   options.environment = GetParam().environment;
   Client client(options);
   EXPECT_FALSE(client.enabled());
@@ -95,8 +95,8 @@ INSTANTIATE_TEST_SUITE_P(
 
 TEST(ClientKillSwitchOverride, ExplicitTelemetryTrueCollectsInCi) {
   TempDir dir;
-  FakeDaemon daemon(dir.file("t.sock"));
-  auto options = client_options(dir.file("t.sock"));
+  FakeDaemon daemon(dir.endpoint("t.sock"));
+  auto options = client_options(dir.endpoint("t.sock"));
   options.environment = Env{{"CI", "true"}, {"DOLLHOUSE_TELEMETRY", "true"}};
   Client client(options);
   EXPECT_TRUE(client.enabled());
@@ -106,9 +106,9 @@ TEST(ClientKillSwitchOverride, ExplicitTelemetryTrueCollectsInCi) {
 
 TEST(ClientKillSwitchOverride, SocketPathComesFromTheInjectedEnvironment) {
   TempDir dir;
-  FakeDaemon daemon(dir.file("env.sock"));
+  FakeDaemon daemon(dir.endpoint("env.sock"));
   auto options = client_options("");
-  options.environment = Env{{"DOLLHOUSE_TELEMETRY_SOCKET", dir.file("env.sock")}};
+  options.environment = Env{{"DOLLHOUSE_TELEMETRY_SOCKET", dir.endpoint("env.sock")}};
   Client client(options);
   EXPECT_TRUE(client.track_crash(sample_failure("x")));
   EXPECT_TRUE(client.flush(5s));
@@ -119,8 +119,8 @@ TEST(ClientShutdown, DestructorIsBoundedWhenTheDaemonStopsReading) {
   TempDir dir;
   FakeDaemonScript script;
   script.read_after_hello = false;
-  FakeDaemon daemon(dir.file("t.sock"), script);
-  auto options = client_options(dir.file("t.sock"));
+  FakeDaemon daemon(dir.endpoint("t.sock"), script);
+  auto options = client_options(dir.endpoint("t.sock"));
   options.shutdown_timeout = 500ms;
   options.max_queued_events = 4096;
   auto client = std::make_unique<Client>(options);
@@ -141,8 +141,8 @@ TEST(ClientShutdown, DestructorIsBoundedWhenHelloIsNeverAnswered) {
   TempDir dir;
   FakeDaemonScript script;
   script.answer_hello = false;
-  FakeDaemon daemon(dir.file("t.sock"), script);
-  auto options = client_options(dir.file("t.sock"));
+  FakeDaemon daemon(dir.endpoint("t.sock"), script);
+  auto options = client_options(dir.endpoint("t.sock"));
   options.shutdown_timeout = 300ms;
   auto client = std::make_unique<Client>(options);
   client->track_crash(sample_failure("x"));
@@ -154,9 +154,9 @@ TEST(ClientShutdown, DestructorIsBoundedWhenHelloIsNeverAnswered) {
 
 TEST(ClientShutdown, DestructorHandsOverWhatIsQueued) {
   TempDir dir;
-  FakeDaemon daemon(dir.file("t.sock"));
+  FakeDaemon daemon(dir.endpoint("t.sock"));
   {
-    Client client(client_options(dir.file("t.sock")));
+    Client client(client_options(dir.endpoint("t.sock")));
     for (int i = 0; i < 50; ++i) client.track_error(sample_failure("x"));
   }
   EXPECT_TRUE(daemon.wait_for_op_count("track", 50, 5s));
@@ -175,14 +175,14 @@ TEST(ClientShutdown, DisabledClientDestroysAtOnce) {
 TEST(ClientShutdownDeathTest, StaticClientIsDestroyedCleanlyAtExit) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
   TempDir dir;
-  FakeDaemon daemon(dir.file("t.sock"));
+  FakeDaemon daemon(dir.endpoint("t.sock"));
   auto exit_with_static_client = [](const std::string& socket_path) {
     static Client client(client_options(socket_path));
     for (int i = 0; i < 100; ++i) client.track_crash(sample_failure("x"));
     std::exit(0);
   };
-  EXPECT_EXIT(exit_with_static_client(dir.file("t.sock")), ::testing::ExitedWithCode(0), "");
-  EXPECT_EXIT(exit_with_static_client(dir.file("nobody.sock")), ::testing::ExitedWithCode(0), "");
+  EXPECT_EXIT(exit_with_static_client(dir.endpoint("t.sock")), ::testing::ExitedWithCode(0), "");
+  EXPECT_EXIT(exit_with_static_client(dir.endpoint("nobody.sock")), ::testing::ExitedWithCode(0), "");
 }
 
 }  // namespace

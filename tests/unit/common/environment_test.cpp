@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#ifdef _WIN32
+#include "common/win32.hpp"
+#endif
+
 #include <map>
 #include <optional>
 #include <string>
@@ -33,6 +37,7 @@ TEST(ResolveDataRoot, EmptyFlagFallsThroughToTheVariable) {
   EXPECT_EQ(*root, "/env/root");
 }
 
+#ifndef _WIN32
 TEST(ResolveDataRoot, DefaultsToDotDollhouseUnderHome) {
   auto root = resolve_data_root(std::nullopt, map_env({{"HOME", "/home/ada"}}));
   ASSERT_TRUE(root);
@@ -65,6 +70,28 @@ TEST(ResolveDataRoot, WithoutHomeFallsBackToThePasswdEntry) {
   }
 }
 
+#else
+TEST(ResolveDataRoot, DefaultsToDotDollhouseUnderTheProfile) {
+  auto root = resolve_data_root(std::nullopt, map_env({{"USERPROFILE", "C:\\Users\\ada"}}));
+  ASSERT_TRUE(root);
+  EXPECT_EQ(*root, "C:\\Users\\ada\\.dollhouse");
+}
+
+TEST(ResolveDataRoot, TrailingBackslashOnTheProfileGivesNoDoubleSeparator) {
+  auto root = resolve_data_root(std::nullopt, map_env({{"USERPROFILE", "C:\\Users\\ada\\"}}));
+  ASSERT_TRUE(root);
+  EXPECT_EQ(*root, "C:\\Users\\ada\\.dollhouse");
+}
+
+TEST(ResolveDataRoot, HomeIsNotUsedOnWindowsAndNoProfileSaysHowToFixIt) {
+  auto root = resolve_data_root(std::nullopt, map_env({{"HOME", "/home/ada"}}));
+  ASSERT_FALSE(root);
+  EXPECT_NE(root.status().message().find("USERPROFILE"), std::string::npos);
+  EXPECT_NE(root.status().message().find("DOLLHOUSE_HOME"), std::string::npos);
+}
+
+#endif
+
 // ---- resolve_socket_path -----------------------------------------------------------------------
 
 const Vars kAllSocketVars = {{"DOLLHOUSE_TELEMETRY_SOCKET", "/env/t.sock"},
@@ -79,6 +106,7 @@ TEST(ResolveSocketPath, VariableWinsOverXdgRuntimeDir) {
   EXPECT_EQ(resolve_socket_path(std::nullopt, map_env(kAllSocketVars), "/root"), "/env/t.sock");
 }
 
+#ifndef _WIN32
 TEST(ResolveSocketPath, AbsoluteXdgRuntimeDirIsUsed) {
   EXPECT_EQ(
       resolve_socket_path(std::nullopt, map_env({{"XDG_RUNTIME_DIR", "/run/user/1000"}}), "/r"),
@@ -97,6 +125,19 @@ TEST(ResolveSocketPath, EmptyValuesFallThroughToTheDataRoot) {
                 map_env({{"DOLLHOUSE_TELEMETRY_SOCKET", ""}, {"XDG_RUNTIME_DIR", ""}}), "/root"),
             "/root/run/telemetry.sock");
 }
+
+#else
+TEST(ResolveSocketPath, DefaultIsTheNamedPipeOfThisUsersSid) {
+  auto sid = win32::current_user_sid();
+  ASSERT_TRUE(sid) << sid.status().message();
+  EXPECT_EQ(sid->rfind("S-1-", 0), 0u) << *sid;
+  // XDG_RUNTIME_DIR means nothing on Windows.
+  EXPECT_EQ(resolve_socket_path(std::nullopt, map_env({{"XDG_RUNTIME_DIR", "/run/user/1000"}}),
+                                "C:\\Users\\ada\\.dollhouse"),
+            "\\\\.\\pipe\\dollhouse-telemetry-" + *sid);
+}
+
+#endif
 
 // ---- evaluate_kill_switches --------------------------------------------------------------------
 

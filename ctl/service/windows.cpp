@@ -1,0 +1,179 @@
+// The Windows service: a per-user service (SERVICE_USER_OWN_PROCESS) named DollhouseTelemetry,
+// started automatically. Windows runs one instance of it in each signed-in user's session, as
+// that user, so every user has their own daemon, pipe, data root and consent (collection stays
+// off until that user agrees). Registering a service needs an administrator once; without
+// one, install says so, and dollhousectl keeps starting the daemon on demand.
+#ifndef WIN32_LEAN_AND_MEAN
+#define WIN32_LEAN_AND_MEAN
+#endif
+#include <windows.h>
+
+#include <iostream>
+#include <memory>
+#include <vector>
+
+#include "common/win32.hpp"
+#include "ctl/daemon_client.hpp"
+#include "ctl/service/service_manager.hpp"
+#include "windows-service/service_host.hpp"
+
+namespace dollhouse::ctl {
+
+namespace {
+
+using win32::error_text;
+using win32::narrow;
+using win32::widen;
+
+struct ScHandleCloser {
+  void operator()(SC_HANDLE h) const {
+    if (h != nullptr) ::CloseServiceHandle(h);
+  }
+};
+using ScHandle = std::unique_ptr<std::remove_pointer_t<SC_HANDLE>, ScHandleCloser>;
+
+int report_scm_error(const std::string& what, DWORD err) {
+  std::cerr << "dollhousectl: " << what << ": " << error_text(err) << "\n";
+  if (err == ERROR_ACCESS_DENIED) {
+    std::cerr << "dollhousectl: registering or removing a Windows service needs an "
+                 "administrator once: run this command from an elevated prompt. Until then "
+                 "dollhousectl starts the daemon when it is needed.\n";
+  }
+  return kExitFailed;
+}
+
+std::string command_line(const std::string& daemon) {
+  return "\"" + daemon + "\" " + winsvc::kServiceFlag;
+}
+
+// The running per-user instances ("DollhouseTelemetry_<suffix>").
+std::vector<std::wstring> instances(SC_HANDLE scm) {
+  std::vector<std::wstring> names;
+  DWORD needed = 0;
+  DWORD count = 0;
+  DWORD resume = 0;
+  ::EnumServicesStatusExW(scm, SC_ENUM_PROCESS_INFO, SERVICE_WIN32, SERVICE_STATE_ALL, nullptr, 0,
+                          &needed, &count, &resume, nullptr);
+  if (needed == 0) return names;
+  std::vector<unsigned char> buffer(needed);
+  resume = 0;
+  if (!::EnumServicesStatusExW(scm, SC_ENUM_PROCESS_INFO, SERVICE_WIN32, SERVICE_STATE_ALL,
+                               buffer.data(), needed, &needed, &count, &resume, nullptr)) {
+    return names;
+  }
+  const std::wstring prefix = widen(winsvc::kServiceName) + L"_";
+  auto* entries = reinterpret_cast<ENUM_SERVICE_STATUS_PROCESSW*>(buffer.data());
+  for (DWORD i = 0; i < count; ++i) {
+    std::wstring name = entries[i].lpServiceName;
+    if (name.rfind(prefix, 0) == 0) names.push_back(name);
+  }
+  return names;
+}
+
+class WindowsManager final : public ServiceManager {
+ public:
+  int install(const ServiceOptions& options) override {
+    const std::string daemon = daemon_next_to_ctl();
+    if (daemon.empty()) return kExitFailed;
+    const std::string command = command_line(daemon);
+    std::cout << "register: Windows service " << winsvc::kServiceName
+              << " (per-user, automatic start): " << command << "\n";
+    if (options.dry_run) {
+      std::cout << "dry run: nothing was changed\n";
+      return kExitOk;
+    }
+    ScHandle scm(::OpenSCManagerW(nullptr, nullptr, SC_MANAGER_CONNECT | SC_MANAGER_CREATE_SERVICE));
+    if (!scm) return report_scm_error("cannot open the service control manager", ::GetLastError());
+    const std::wstring name = widen(winsvc::kServiceName);
+    const std::wstring path = widen(command);
+    ScHandle service(::CreateServiceW(scm.get(), name.c_str(),
+                                      widen(winsvc::kServiceDisplayName).c_str(),
+                                      SERVICE_ALL_ACCESS, winsvc::kUserOwnProcess,
+                                      SERVICE_AUTO_START, SERVICE_ERROR_NORMAL, path.c_str(),
+                                      nullptr, nullptr, nullptr, nullptr, nullptr));
+    if (!service && ::GetLastError() == ERROR_SERVICE_EXISTS) {
+      // Installed before (perhaps from another directory): point it at this daemon.
+      service.reset(::OpenServiceW(scm.get(), name.c_str(), SERVICE_CHANGE_CONFIG));
+      if (service && !::ChangeServiceConfigW(service.get(), SERVICE_NO_CHANGE, SERVICE_AUTO_START,
+                                             SERVICE_NO_CHANGE, path.c_str(), nullptr, nullptr,
+                                             nullptr, nullptr, nullptr, nullptr)) {
+        return report_scm_error("cannot update the service", ::GetLastError());
+      }
+      std::cout << "updated: the service existed and now runs " << command << "\n";
+    }
+    if (!service) return report_scm_error("cannot register the service", ::GetLastError());
+    std::wstring text = L"Per-user Dollhouse Telemetry daemon: collects nothing until you agree "
+                        L"(dollhousectl telemetry consent).";
+    SERVICE_DESCRIPTIONW description{text.data()};
+    ::ChangeServiceConfig2W(service.get(), SERVICE_CONFIG_DESCRIPTION, &description);
+    std::cout << "installed: Windows starts the daemon in each user's session at sign-in; "
+                 "until your next sign-in dollhousectl starts it when needed\n";
+    return kExitOk;
+  }
+
+  int uninstall(const ServiceOptions& options) override {
+    ScHandle scm(::OpenSCManagerW(nullptr, nullptr, SC_MANAGER_CONNECT | SC_MANAGER_ENUMERATE_SERVICE));
+    if (!scm) return report_scm_error("cannot open the service control manager", ::GetLastError());
+    bool ok = true;
+    for (const std::wstring& instance : instances(scm.get())) {
+      std::cout << "stop: " << narrow(instance) << "\n";
+      if (options.dry_run) continue;
+      ScHandle running(::OpenServiceW(scm.get(), instance.c_str(), SERVICE_STOP));
+      SERVICE_STATUS status{};
+      if (running) ::ControlService(running.get(), SERVICE_CONTROL_STOP, &status);
+    }
+    std::cout << "remove: Windows service " << winsvc::kServiceName << "\n";
+    if (options.dry_run) {
+      std::cout << "dry run: nothing was changed\n";
+      return kExitOk;
+    }
+    ScHandle service(::OpenServiceW(scm.get(), widen(winsvc::kServiceName).c_str(), DELETE));
+    if (!service) {
+      DWORD err = ::GetLastError();
+      if (err == ERROR_SERVICE_DOES_NOT_EXIST) {
+        std::cout << "the service was not installed\n";
+        return kExitOk;
+      }
+      return report_scm_error("cannot open the service", err);
+    }
+    if (!::DeleteService(service.get())) {
+      ok = false;
+      report_scm_error("cannot remove the service", ::GetLastError());
+    }
+    return ok ? kExitOk : kExitFailed;
+  }
+
+  int status(const ServiceOptions& options) override {
+    (void)options;
+    ScHandle scm(::OpenSCManagerW(nullptr, nullptr, SC_MANAGER_CONNECT | SC_MANAGER_ENUMERATE_SERVICE));
+    if (!scm) return report_scm_error("cannot open the service control manager", ::GetLastError());
+    ScHandle service(
+        ::OpenServiceW(scm.get(), widen(winsvc::kServiceName).c_str(), SERVICE_QUERY_CONFIG));
+    if (!service) {
+      std::cout << winsvc::kServiceName << ": not installed\n";
+      return kExitOk;
+    }
+    DWORD needed = 0;
+    ::QueryServiceConfigW(service.get(), nullptr, 0, &needed);
+    std::vector<unsigned char> buffer(needed == 0 ? sizeof(QUERY_SERVICE_CONFIGW) : needed);
+    auto* config = reinterpret_cast<QUERY_SERVICE_CONFIGW*>(buffer.data());
+    if (::QueryServiceConfigW(service.get(), config, static_cast<DWORD>(buffer.size()), &needed)) {
+      std::cout << winsvc::kServiceName << ": installed (" << narrow(config->lpBinaryPathName)
+                << ")\n";
+    } else {
+      std::cout << winsvc::kServiceName << ": installed\n";
+    }
+    auto running = instances(scm.get());
+    std::cout << "instances: " << running.size() << "\n";
+    for (const auto& instance : running) std::cout << "  " << narrow(instance) << "\n";
+    return kExitOk;
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<ServiceManager> make_windows_manager() {
+  return std::make_unique<WindowsManager>();
+}
+
+}  // namespace dollhouse::ctl
