@@ -1,5 +1,36 @@
 #include "daemon/run_daemon.hpp"
 
+#ifdef _WIN32
+#include <spdlog/spdlog.h>
+
+#include <cstring>
+#include <vector>
+
+#include "windows-service/service_host.hpp"
+
+// dollhouse-telemetryd --service [options]: started by the service control manager, the daemon
+// runs under the service wrapper, which turns the SCM's stop into the daemon's own shutdown.
+// Without --service it runs in the console like on any other platform.
+int main(int argc, char** argv) {
+  if (argc < 2 || std::strcmp(argv[1], dollhouse::winsvc::kServiceFlag) != 0) {
+    return dollhouse::daemon::RunDaemon(argc, argv);
+  }
+  std::vector<char*> args(argv, argv + argc);
+  args.erase(args.begin() + 1);  // the daemon's own parser does not know --service
+  auto result = dollhouse::winsvc::run_as_service(
+      [&args](const dollhouse::winsvc::ReadyCallback& ready) {
+        dollhouse::daemon::ServiceHooks hooks;
+        hooks.on_ready = ready;
+        return dollhouse::daemon::RunDaemon(static_cast<int>(args.size()), args.data(), hooks);
+      },
+      [](std::string_view message) {
+        // RunDaemon sets up the log file (<data root>\logs\telemetryd.log) before it serves.
+        if (auto logger = spdlog::default_logger()) logger->info("{}", message);
+      });
+  return result ? *result : 1;
+}
+#else
 int main(int argc, char** argv) {
   return dollhouse::daemon::RunDaemon(argc, argv);
 }
+#endif

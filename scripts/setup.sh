@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Installs every Debian 12 package the project needs to build, test and run.
 # Safe to run again; it only installs what is missing.
+#
+#   scripts/setup.sh            the Linux build, its tests and the demo
+#   scripts/setup.sh --windows  also the Windows cross-build and Wine to run its tests
 set -euo pipefail
 
 packages=(
@@ -8,19 +11,32 @@ packages=(
   libboost-dev libboost-system-dev libssl-dev zlib1g-dev
   libsqlite3-dev sqlite3 nlohmann-json3-dev libspdlog-dev libcli11-dev libre2-dev
   libgtest-dev libgmock-dev openssl
-  libpq-dev postgresql chromium
+  libpq-dev postgresql chromium systemd
 )
+# The Windows build: MinGW-w64 with POSIX threads (std::thread) and Wine to run its tests.
+# Installed without Wine's recommended extras (fonts, sound, Mono, Gecko): tests need none.
+windows_packages=(g++-mingw-w64-x86-64-posix wine wine64)
+with_windows=false
+[[ "${1:-}" == "--windows" ]] && with_windows=true
 
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
+missing_of() {
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || echo "$p"
+  done
+}
+mapfile -t missing < <(missing_of "${packages[@]}")
+missing_windows=()
+$with_windows && mapfile -t missing_windows < <(missing_of "${windows_packages[@]}")
 
-if ((${#missing[@]})); then
-  sudo_cmd=()
-  [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
-  echo "setup: installing ${missing[*]}"
-  "${sudo_cmd[@]}" apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
+sudo_cmd=()
+[ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+updated=false
+install() {
+  echo "setup: installing $*"
+  $updated || "${sudo_cmd[@]}" apt-get update -qq
+  updated=true
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq "$@" >/dev/null
+}
+((${#missing[@]})) && install "${missing[@]}"
+((${#missing_windows[@]})) && install --no-install-recommends "${missing_windows[@]}"
 echo "setup: all build dependencies are installed"

@@ -101,6 +101,12 @@ class WindowsManager final : public ServiceManager {
       }
       std::cout << "updated: the service existed and now runs " << command << "\n";
     }
+    if (!service && ::GetLastError() == ERROR_INVALID_PARAMETER) {
+      std::cerr << "dollhousectl: this Windows does not support per-user services (they need "
+                   "Windows 10 version 1607 or later); nothing was registered. dollhousectl "
+                   "starts the daemon when it is needed.\n";
+      return kExitFailed;
+    }
     if (!service) return report_scm_error("cannot register the service", ::GetLastError());
     std::wstring text = L"Per-user Dollhouse Telemetry daemon: collects nothing until you agree "
                         L"(dollhousectl telemetry consent).";

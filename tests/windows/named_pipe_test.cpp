@@ -29,6 +29,7 @@
 #include "ipc/named_pipe.hpp"
 #include "ipc/private_directory.hpp"
 #include "tests/support/temp_dir.hpp"
+#include "tests/windows/wine.hpp"
 
 namespace dollhouse::testing {
 namespace {
@@ -41,13 +42,6 @@ std::string unique_pipe(const std::string& what) {
   static std::atomic<int> counter{0};
   return "\\\\.\\pipe\\dollhouse-test-" + std::to_string(::GetCurrentProcessId()) + "-" +
          std::to_string(counter++) + "-" + what;
-}
-
-// Wine implements named pipes but not every flag: it accepts FILE_FLAG_FIRST_PIPE_INSTANCE
-// without enforcing it.
-bool running_under_wine() {
-  HMODULE ntdll = ::GetModuleHandleW(L"ntdll.dll");
-  return ntdll != nullptr && ::GetProcAddress(ntdll, "wine_get_version") != nullptr;
 }
 
 // A line server on its own io_context thread: answers "echo:<line>" to every line, stays silent
