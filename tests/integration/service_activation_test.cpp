@@ -10,6 +10,9 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <set>
 #include <sstream>
 
 #include <gtest/gtest.h>
@@ -19,6 +22,7 @@
 namespace dollhouse::testing {
 namespace {
 
+namespace fs = std::filesystem;
 using nlohmann::json;
 
 std::string find_on_path(const std::string& program) {
@@ -116,6 +120,107 @@ TEST(ServiceActivation, WithoutListenVariablesTheDaemonCreatesAndRemovesItsOwnSo
   EXPECT_TRUE(h.status().value("ok", false));
   EXPECT_EQ(h.stop(), 0);
   EXPECT_FALSE(exists(h.socket()));
+}
+
+
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// The value of `key=` in a unit file, "" when absent.
+std::string unit_value(const std::string& unit_text, const std::string& key) {
+  std::istringstream lines(unit_text);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind(key + "=", 0) == 0) return line.substr(key.size() + 1);
+  }
+  return "";
+}
+
+std::vector<std::string> split_words(const std::string& text) {
+  std::istringstream words(text);
+  std::vector<std::string> out;
+  for (std::string w; words >> w;) out.push_back(w);
+  return out;
+}
+
+// `dollhousectl service install`, then the user manager's part played by the test: it reads the
+// units install wrote, listens where the .socket unit says (%t is XDG_RUNTIME_DIR) and starts
+// the .service unit's ExecStart on the first connection, through systemd-socket-activate. The
+// demo app, run with nothing but the environment, then reaches the daemon that way.
+TEST(ServiceActivation, InstalledUnitsStartTheDaemonWhenTheDemoFirstTracks) {
+  std::string activate = find_on_path("systemd-socket-activate");
+  if (activate.empty()) GTEST_SKIP() << "systemd-socket-activate is not installed";
+  TempDir dir;
+  for (const char* sub : {"home", "run", "fakebin"}) ::mkdir(dir.file(sub).c_str(), 0700);
+  {
+    std::ofstream systemctl(dir.file("fakebin/systemctl"));
+    systemctl << "#!/bin/sh\necho \"$*\" >> '" << dir.file("systemctl.log") << "'\n";
+  }
+  ::chmod(dir.file("fakebin/systemctl").c_str(), 0755);
+
+  Env env = base_env(dir.file("home"));
+  env["XDG_CONFIG_HOME"] = dir.file("config");
+  env["XDG_RUNTIME_DIR"] = dir.file("run");
+  env["DOLLHOUSE_TELEMETRY_ENDPOINT"] = "http://127.0.0.1:9/api/v1/telemetry";
+  Env ctl_env = env;
+  ctl_env["PATH"] = dir.file("fakebin") + ":" + env["PATH"];
+  RunResult installed =
+      run_process({build_bin("dollhousectl"), "service", "install"}, ctl_env);
+  ASSERT_EQ(installed.exit_code, 0) << installed.out << installed.err;
+  EXPECT_NE(read_file(dir.file("systemctl.log")).find("enable --now dollhouse-telemetry.socket"),
+            std::string::npos);
+
+  const std::string units = dir.file("config/systemd/user/");
+  std::string listen = unit_value(read_file(units + "dollhouse-telemetry.socket"), "ListenStream");
+  ASSERT_EQ(listen.rfind("%t/", 0), 0u) << listen;
+  listen = dir.file("run") + listen.substr(2);
+  ::mkdir(listen.substr(0, listen.rfind('/')).c_str(), 0700);  // DirectoryMode=0700
+  std::vector<std::string> exec_start =
+      split_words(unit_value(read_file(units + "dollhouse-telemetry.service"), "ExecStart"));
+  ASSERT_FALSE(exec_start.empty());
+  EXPECT_EQ(exec_start[0], fs::canonical(build_bin("dollhouse-telemetryd")).string());
+
+  std::vector<std::string> argv = {activate, "-l", listen};
+  for (const auto& [name, value] : env) {
+    argv.push_back("-E");
+    argv.push_back(name + "=" + value);
+  }
+  argv.insert(argv.end(), exec_start.begin(), exec_start.end());
+  ChildProcess manager(argv, env);
+  ASSERT_TRUE(manager.wait_for_output("Listening on", std::chrono::seconds(30))) << manager.err();
+
+  // --no-start: only socket activation may bring the daemon up.
+  RunResult enabled =
+      run_process({build_bin("dollhousectl"), "--no-start", "telemetry", "enable"}, env);
+  ASSERT_EQ(enabled.exit_code, 0) << enabled.out << enabled.err << manager.err();
+  RunResult demo = run_process({build_bin("dollhouse-telemetry-demo")}, env);
+  ASSERT_EQ(demo.exit_code, 0) << demo.out << demo.err;
+  EXPECT_NE(demo.out.find("Sending to the daemon at " + listen), std::string::npos) << demo.out;
+
+  RunResult shown = run_process(
+      {build_bin("dollhousectl"), "--no-start", "telemetry", "show", "--json"}, env);
+  ASSERT_EQ(shown.exit_code, 0) << shown.err;
+  json entries = json::parse(shown.out, nullptr, false);
+  ASSERT_TRUE(entries.is_array()) << shown.out;
+  std::multiset<std::string> types;
+  for (const auto& e : entries) types.insert(e.value("eventType", ""));
+  EXPECT_EQ(types.count("installation"), 1u) << shown.out;
+  EXPECT_EQ(types.count("crash"), 1u) << shown.out;
+  EXPECT_EQ(types.count("error"), 2u) << shown.out;
+  RunResult status = run_process(
+      {build_bin("dollhousectl"), "--no-start", "telemetry", "status", "--json"}, env);
+  ASSERT_EQ(status.exit_code, 0) << status.err;
+  EXPECT_EQ(json::parse(status.out)["daemon"]["socket"], listen) << status.out;
+  EXPECT_TRUE(manager.wait_for_output("using the socket passed by the service manager",
+                                      std::chrono::seconds(30)))
+      << manager.err();
+
+  manager.signal(SIGTERM);
+  EXPECT_EQ(manager.wait(std::chrono::seconds(30)), 0) << manager.err();
 }
 
 }  // namespace

@@ -1,7 +1,8 @@
-// dollhousectl service install|uninstall|status against a stand-in systemctl on PATH (one that
+// dollhousectl service install|uninstall|status against a stand-in systemctl (or launchctl) on PATH (one that
 // works and logs its arguments, or one that cannot reach a user manager, as in containers), with
 // XDG_CONFIG_HOME and HOME in a temp directory: the real ~/.config is never touched.
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -149,6 +150,112 @@ TEST_F(ServiceCtl, WithoutAHomeOrConfigDirectoryNothingIsWrittenAnywhere) {
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("neither XDG_CONFIG_HOME nor HOME"), std::string::npos) << r.err;
   EXPECT_FALSE(fs::exists(log())) << "systemctl ran without unit files";
+}
+
+// ---- launchd ------------------------------------------------------------------------------
+// The LaunchAgent is written the same way on any POSIX system; only launchctl needs macOS, so a
+// stand-in launchctl logs what it is asked to do.
+
+class LaunchdServiceCtl : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    fs::create_directories(dir_.file("home"));
+    fs::create_directories(dir_.file("fakebin"));
+    const std::string path = dir_.file("fakebin/launchctl");
+    {
+      std::ofstream script(path, std::ios::trunc);
+      script << "#!/bin/sh\necho \"$*\" >> '" << log() << "'\n";
+    }
+    ::chmod(path.c_str(), 0755);
+  }
+
+  RunResult ctl(const std::vector<std::string>& args, Env extra = {}) {
+    Env env = base_env(home());
+    env["PATH"] = dir_.file("fakebin") + ":/usr/bin:/bin";
+    for (auto& [k, v] : extra) env[k] = v;
+    std::vector<std::string> argv = {build_bin("dollhousectl"), "service"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    argv.push_back("--manager");
+    argv.push_back("launchd");
+    return run_process(argv, env);
+  }
+
+  std::string home() const { return dir_.file("home"); }
+  std::string log() const { return dir_.file("launchctl.log"); }
+  std::string plist() const {
+    return home() + "/Library/LaunchAgents/com.dollhousemcp.telemetry.plist";
+  }
+  std::string domain() const { return "gui/" + std::to_string(::getuid()); }
+
+  TempDir dir_;
+};
+
+TEST_F(LaunchdServiceCtl, DryRunPrintsEveryStepAndChangesNothing) {
+  RunResult r = ctl({"install", "--dry-run"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("write: " + plist()), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("run: launchctl bootstrap " + domain() + " " + plist()),
+            std::string::npos)
+      << r.out;
+  EXPECT_FALSE(fs::exists(home() + "/Library"));
+  EXPECT_FALSE(fs::exists(home() + "/.dollhouse"));
+  EXPECT_FALSE(fs::exists(log())) << "launchctl ran during a dry run";
+}
+
+TEST_F(LaunchdServiceCtl, InstallWritesAValidAgentWithAbsolutePathsAndBootstrapsIt) {
+  RunResult r = ctl({"install"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  // The plist parses and has every key and type launchd needs (the same lint CI runs on the
+  // template), with this user's paths.
+  RunResult lint = run_process({"/usr/bin/python3",
+                                std::string(std::getenv("DOLLHOUSE_SOURCE_DIR")) +
+                                    "/tests/service/lint_launchd_plist.py",
+                                "installed", plist(), home()},
+                               base_env(home()));
+  EXPECT_EQ(lint.exit_code, 0) << lint.out << lint.err;
+  const std::string text = read_file(plist());
+  const std::string bindir = fs::canonical(build_bin("dollhousectl")).parent_path().string();
+  EXPECT_NE(text.find("<string>" + bindir + "/dollhouse-telemetryd</string>"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("<string>" + home() + "/.dollhouse</string>"), std::string::npos) << text;
+  EXPECT_NE(text.find("<string>" + home() + "/.dollhouse/run/telemetry.sock</string>"),
+            std::string::npos)
+      << text;
+  // launchd creates the socket, not its directory: install made it, private.
+  struct stat st {};
+  ASSERT_EQ(::stat((home() + "/.dollhouse/run").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700u);
+  EXPECT_EQ(read_file(log()), "bootout " + domain() + "/com.dollhousemcp.telemetry\nbootstrap " +
+                                  domain() + " " + plist() + "\n");
+}
+
+TEST_F(LaunchdServiceCtl, DataRootAndSocketFollowTheEnvironmentAndAreEscaped) {
+  const std::string root = dir_.file("data & <root>");
+  RunResult r = ctl({"install"}, {{"DOLLHOUSE_HOME", root}});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  const std::string text = read_file(plist());
+  EXPECT_NE(text.find("data &amp; &lt;root&gt;/run/telemetry.sock"), std::string::npos) << text;
+  EXPECT_TRUE(fs::is_directory(root + "/run"));
+}
+
+TEST_F(LaunchdServiceCtl, UninstallBootsOutAndRemovesThePlist) {
+  ASSERT_EQ(ctl({"install"}).exit_code, 0);
+  RunResult r = ctl({"uninstall"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_FALSE(fs::exists(plist()));
+  EXPECT_NE(r.out.find("remove: " + plist()), std::string::npos) << r.out;
+  RunResult status = ctl({"status"});
+  EXPECT_NE(status.out.find("com.dollhousemcp.telemetry: not installed"), std::string::npos)
+      << status.out;
+}
+
+TEST_F(LaunchdServiceCtl, WithoutLaunchctlTheAgentIsWrittenAndTheUserIsToldHowToLoadIt) {
+  fs::remove(dir_.file("fakebin/launchctl"));
+  RunResult r = ctl({"install"});
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_TRUE(fs::exists(plist()));
+  EXPECT_NE(r.err.find("launchctl was not found"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("launchctl bootstrap " + domain()), std::string::npos) << r.err;
 }
 
 }  // namespace
