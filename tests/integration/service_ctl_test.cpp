@@ -1,6 +1,7 @@
-// dollhousectl service install|uninstall|status against a stand-in systemctl (or launchctl) on PATH (one that
-// works and logs its arguments, or one that cannot reach a user manager, as in containers), with
-// XDG_CONFIG_HOME and HOME in a temp directory: the real ~/.config is never touched.
+// dollhousectl service install|uninstall|status against a stand-in systemctl or launchctl on
+// PATH (one that works and logs its arguments, or one that cannot reach a user manager, as in
+// containers), with XDG_CONFIG_HOME and HOME in a temp directory: the real ~/.config and
+// ~/Library are never touched.
 #include <sys/stat.h>
 #include <unistd.h>
 
