@@ -29,9 +29,16 @@ bool is_set(const std::optional<std::string>& v) {
 
 EnvLookup process_env() {
   return [](const std::string& name) -> std::optional<std::string> {
+#ifdef _WIN32
+    // The wide environment, as UTF-8: getenv would give the ANSI code page.
+    const wchar_t* v = ::_wgetenv(win32::widen(name).c_str());
+    if (v == nullptr) return std::nullopt;
+    return win32::narrow(v);
+#else
     const char* v = std::getenv(name.c_str());
     if (v == nullptr) return std::nullopt;
     return std::string(v);
+#endif
   };
 }
 

@@ -9,6 +9,7 @@
 #include <windows.h>
 // clang-format off
 #include <sddl.h>
+#include <shellapi.h>
 // clang-format on
 
 #include <memory>
@@ -102,6 +103,16 @@ std::optional<bool> process_runs_as_current_user(unsigned long pid) {
   auto ours = token_user(::GetCurrentProcess());
   if (!theirs || !ours) return std::nullopt;
   return ::EqualSid(sid_of(*theirs), sid_of(*ours)) != FALSE;
+}
+
+std::vector<std::string> utf8_arguments() {
+  std::vector<std::string> args;
+  int count = 0;
+  wchar_t** wide = ::CommandLineToArgvW(::GetCommandLineW(), &count);
+  if (wide == nullptr) return args;
+  for (int i = 0; i < count; ++i) args.push_back(narrow(wide[i]));
+  ::LocalFree(wide);
+  return args;
 }
 
 std::string owner_only_sddl(const std::string& sid) {

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/status.hpp"
 
@@ -25,6 +26,10 @@ Result<std::string> current_user_sid();
 // Whether the process with id `pid` runs as the same user as this process (compares the user
 // SIDs of both process tokens). nullopt when the other process cannot be inspected.
 std::optional<bool> process_runs_as_current_user(unsigned long pid);
+
+// This process's command-line arguments in UTF-8 (argv holds them in the ANSI code page, which
+// cannot spell every file name).
+std::vector<std::string> utf8_arguments();
 
 // A security descriptor in SDDL that admits only `sid`, with full access and no inherited
 // entries: "D:P(A;;GA;;;<sid>)".

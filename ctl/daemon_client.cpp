@@ -15,12 +15,16 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-// The daemon binary next to this one, else the one on PATH.
+// The daemon binary next to this one, else the one on PATH (POSIX only).
 std::string daemon_binary() {
   const std::string name = platform::program_file("dollhouse-telemetryd");
   if (std::string dir = platform::own_directory(); !dir.empty()) {
     std::string candidate = platform::join_path(dir, name);
     if (platform::is_executable(candidate)) return candidate;
+#ifdef _WIN32
+    // Never a bare name on Windows: CreateProcess would try the current directory first.
+    return candidate;
+#endif
   }
   return name;
 }

@@ -81,12 +81,15 @@ std::string join_path(const std::string& dir, const std::string& name) {
 
 Status spawn_detached(const std::vector<std::string>& args) {
   std::wstring line = command_line(args);
+  // A path is started as it is; only a bare name is searched for.
+  const std::wstring program = widen(args.front());
+  const bool is_path = program.find_first_of(L"\\/") != std::wstring::npos;
   STARTUPINFOW startup{};
   startup.cb = sizeof startup;
   PROCESS_INFORMATION process{};
   // No console, its own process group (a Ctrl+C in this terminal does not reach it), and no
   // inherited handles.
-  if (!::CreateProcessW(nullptr, line.data(), nullptr, nullptr, FALSE,
+  if (!::CreateProcessW(is_path ? program.c_str() : nullptr, line.data(), nullptr, nullptr, FALSE,
                         DETACHED_PROCESS | CREATE_NEW_PROCESS_GROUP | CREATE_NO_WINDOW, nullptr,
                         nullptr, &startup, &process)) {
     return Status::error("io_error",
@@ -147,7 +150,8 @@ Status write_private_file(const std::string& path, const std::string& text) {
   PSECURITY_DESCRIPTOR descriptor = nullptr;
   if (!::ConvertStringSecurityDescriptorToSecurityDescriptorW(
           widen(win32::owner_only_sddl(*sid)).c_str(), SDDL_REVISION_1, &descriptor, nullptr)) {
-    return Status::error("io_error", "cannot build an access list: " + error_text(::GetLastError()));
+    return Status::error("io_error",
+                         "cannot build an access list: " + error_text(::GetLastError()));
   }
   SECURITY_ATTRIBUTES attributes{};
   attributes.nLength = sizeof attributes;

@@ -31,7 +31,8 @@ int RunCtl(int argc, char** argv) {
   add_flush_command(*telemetry, global, run);
   for (auto* sub : telemetry->get_subcommands({})) sub->fallthrough();
 
-  auto* service = cli.add_subcommand("service", "The daemon as a user service (systemd, launchd, Windows service)");
+  auto* service = cli.add_subcommand(
+      "service", "The daemon as a user service (systemd, launchd, Windows service)");
   service->require_subcommand(1);
   add_service_commands(*service, run);
 

@@ -31,6 +31,7 @@ Daemon::Daemon(asio::io_context& io, DaemonOptions options, TelemetryConfig conf
       scrubber_(std::move(scrubber)),
       config_path_(options_.data_root + "/telemetry.json"),
       maintenance_timer_(io),
+      accept_retry_timer_(io),
       started_at_(format_iso8601(options_.clock->now())) {}
 
 void Daemon::start(Acceptor acceptor) {
@@ -44,6 +45,7 @@ void Daemon::shutdown() {
   stopping_ = true;
   if (acceptor_) acceptor_->close();
   maintenance_timer_.cancel();
+  accept_retry_timer_.cancel();
   auto sessions = sessions_;
   for (auto& [id, weak] : sessions) {
     if (auto s = weak.lock()) s->drain_and_close();
@@ -56,8 +58,14 @@ void Daemon::do_accept() {
   acceptor_->async_accept([this](const boost::system::error_code& ec, Session::Socket socket) {
     if (ec) {
       if (ec != asio::error::operation_aborted && !stopping_) {
-        spdlog::warn("accept failed: {}", ec.message());
-        do_accept();
+        // Out of descriptors, or a pipe instance that cannot be made: try again shortly rather
+        // than spin on an error that will not clear at once.
+        spdlog::warn("accept failed: {}; retrying in {} ms", ec.message(),
+                     kAcceptRetryDelay.count());
+        accept_retry_timer_.expires_after(kAcceptRetryDelay);
+        accept_retry_timer_.async_wait([this](const boost::system::error_code& wait_ec) {
+          if (!wait_ec) do_accept();
+        });
       }
       return;
     }

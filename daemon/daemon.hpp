@@ -118,6 +118,7 @@ class Daemon {
   std::string config_path_;
   std::optional<Acceptor> acceptor_;
   boost::asio::steady_timer maintenance_timer_;
+  boost::asio::steady_timer accept_retry_timer_;
   std::map<std::uint64_t, std::weak_ptr<Session>> sessions_;
   std::uint64_t next_session_id_ = 1;
   std::int64_t connections_total_ = 0;

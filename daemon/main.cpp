@@ -3,19 +3,25 @@
 #ifdef _WIN32
 #include <spdlog/spdlog.h>
 
+#include <cstdio>
 #include <cstring>
+#include <string>
 #include <vector>
 
+#include "common/win32.hpp"
 #include "windows-service/service_host.hpp"
 
 // dollhouse-telemetryd --service [options]: started by the service control manager, the daemon
 // runs under the service wrapper, which turns the SCM's stop into the daemon's own shutdown.
 // Without --service it runs in the console like on any other platform.
-int main(int argc, char** argv) {
-  if (argc < 2 || std::strcmp(argv[1], dollhouse::winsvc::kServiceFlag) != 0) {
-    return dollhouse::daemon::RunDaemon(argc, argv);
+int main() {
+  // UTF-8 arguments: argv would hold them in the ANSI code page.
+  std::vector<std::string> utf8 = dollhouse::win32::utf8_arguments();
+  std::vector<char*> args;
+  for (auto& a : utf8) args.push_back(a.data());
+  if (args.size() < 2 || std::strcmp(args[1], dollhouse::winsvc::kServiceFlag) != 0) {
+    return dollhouse::daemon::RunDaemon(static_cast<int>(args.size()), args.data());
   }
-  std::vector<char*> args(argv, argv + argc);
   args.erase(args.begin() + 1);  // the daemon's own parser does not know --service
   auto result = dollhouse::winsvc::run_as_service(
       [&args](const dollhouse::winsvc::ReadyCallback& ready) {
@@ -27,7 +33,11 @@ int main(int argc, char** argv) {
         // RunDaemon sets up the log file (<data root>\logs\telemetryd.log) before it serves.
         if (auto logger = spdlog::default_logger()) logger->info("{}", message);
       });
-  return result ? *result : 1;
+  if (!result) {
+    std::fprintf(stderr, "dollhouse-telemetryd: %s\n", result.status().message().c_str());
+    return 1;
+  }
+  return *result;
 }
 #else
 int main(int argc, char** argv) {

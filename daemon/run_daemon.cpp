@@ -1,6 +1,9 @@
 #include "daemon/run_daemon.hpp"
 
-#ifndef _WIN32
+#ifdef _WIN32
+#include <process.h>
+#define getpid _getpid
+#else
 #include <sys/stat.h>
 #include <unistd.h>
 #endif
@@ -12,6 +15,8 @@
 #include <boost/asio/signal_set.hpp>
 #include <csignal>
 #include <iostream>
+#include <memory>
+#include <mutex>
 #include <optional>
 
 #include "common/environment.hpp"
@@ -192,8 +197,28 @@ int RunDaemon(int argc, char** argv, const ServiceHooks& hooks) {
     if (ec) return;
     stop("received signal " + std::to_string(signo));
   });
+  // The service manager's stop comes from its own thread and may come late; once io is gone
+  // the bridge is cut (under its mutex) so a late stop does nothing.
+  struct StopBridge {
+    std::mutex mutex;
+    asio::io_context* io = nullptr;
+  };
+  auto bridge = std::make_shared<StopBridge>();
+  bridge->io = &io;
+  struct CutBridge {
+    std::shared_ptr<StopBridge> bridge;
+    ~CutBridge() {
+      std::lock_guard guard(bridge->mutex);
+      bridge->io = nullptr;
+    }
+  } cut_bridge{bridge};
   if (hooks.on_ready) {
-    hooks.on_ready([&io, &stop] { asio::post(io, [&stop] { stop("the service manager asked"); }); });
+    hooks.on_ready([bridge, &stop] {
+      std::lock_guard guard(bridge->mutex);
+      if (bridge->io != nullptr) {
+        asio::post(*bridge->io, [&stop] { stop("the service manager asked"); });
+      }
+    });
   }
   spdlog::info("dollhouse-telemetryd {} listening on {} (pid {})", DOLLHOUSE_VERSION, socket_path,
                ::getpid());

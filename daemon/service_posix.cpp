@@ -89,8 +89,8 @@ Result<std::optional<ActivatedSocket>> take_activated_socket() {
   if (rc == ESRCH || rc == ENOENT) return std::optional<ActivatedSocket>{};
   if (rc != 0 || count == 0) {
     std::free(fds);
-    return Status::error("bad_socket", std::string("launch_activate_socket failed: ") +
-                                           std::strerror(rc));
+    return Status::error("bad_socket",
+                         std::string("launch_activate_socket failed: ") + std::strerror(rc));
   }
   for (size_t i = 1; i < count; ++i) ::close(fds[i]);
   int fd = fds[0];
@@ -127,7 +127,11 @@ Status notify_service_manager(std::string_view state, const EnvLookup& env) {
   std::memcpy(addr.sun_path, address->sun_path.data(), address->sun_path.size());
   const auto len =
       static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + address->sun_path.size());
+#ifdef SOCK_CLOEXEC
+  int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+#else
   int fd = ::socket(AF_UNIX, SOCK_DGRAM, 0);
+#endif
   if (fd < 0) return Status::error("io_error", "cannot create the notify socket");
 #ifndef MSG_NOSIGNAL
   constexpr int MSG_NOSIGNAL = 0;  // SIGPIPE is ignored by the daemon anyway

@@ -37,6 +37,9 @@ inline constexpr auto kRequestTimeout = std::chrono::seconds(30);
 
 // Connections.
 inline constexpr std::size_t kMaxConnections = 256;
+// After a failed accept (out of descriptors, a pipe instance that cannot be created), the
+// daemon waits this long before accepting again instead of retrying at once.
+inline constexpr auto kAcceptRetryDelay = std::chrono::milliseconds(100);
 inline constexpr std::size_t kReadChunkBytes = 16 * 1024;
 // Replies waiting for a client that does not read; beyond it the daemon stops reading from
 // that client until it catches up.

@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "ipc/line_connection.hpp"
+#include "ipc/unix_socket.hpp"
 
 namespace dollhouse::ipc {
 namespace {
@@ -77,7 +78,7 @@ Result<LineConnection> LineConnection::connect(const std::string& path, Deadline
                                              " bytes): " + path);
   }
   std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  int fd = open_unix_stream_socket(/*nonblocking=*/true);
   if (fd < 0) return Status::error("io_error", "socket(): " + errno_text(errno));
   LineConnection conn(fd);
   if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
@@ -106,7 +107,7 @@ Status LineConnection::send(std::string_view line, Deadline deadline) {
   if (fd_ < 0) return Status::error("closed", "connection is closed");
   std::size_t done = 0;
   while (done < line.size()) {
-    ssize_t n = ::send(fd_, line.data() + done, line.size() - done, MSG_NOSIGNAL);
+    ssize_t n = ::send(fd_, line.data() + done, line.size() - done, kNoSigpipe);
     if (n > 0) {
       done += static_cast<std::size_t>(n);
       continue;

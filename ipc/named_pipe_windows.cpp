@@ -88,31 +88,57 @@ Result<DWORD> transfer(HANDLE pipe, HANDLE event, bool write, void* buffer, DWOR
 
 Status prepare_private_directory(const std::string& dir) {
   if (dir.empty()) return Status::error("invalid_path", "empty directory path");
+  const std::filesystem::path path(widen(dir));
   std::error_code ec;
-  std::filesystem::create_directories(std::filesystem::path(widen(dir)), ec);
+  if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path(), ec);
   if (ec) return Status::error("io_error", "cannot create " + dir + ": " + ec.message());
   auto sid = win32::current_user_sid();
   if (!sid) return sid.status();
-  // Owner-only, inherited by what is created inside (OICI), no entries inherited from above.
-  const std::string sddl = "D:P(A;OICI;FA;;;" + *sid + ")";
+  // A new directory is created with its access list: this user only, inherited by what is
+  // created inside (OICI), nothing inherited from above (P). An existing directory is left as
+  // it is (rewriting it would rewrite the inherited entries of everything below it), but it
+  // must belong to this user.
   PSECURITY_DESCRIPTOR descriptor = nullptr;
-  if (!::ConvertStringSecurityDescriptorToSecurityDescriptorW(widen(sddl).c_str(), SDDL_REVISION_1,
-                                                              &descriptor, nullptr)) {
-    return Status::error("io_error", "cannot build an access list: " + error_text(::GetLastError()));
+  if (!::ConvertStringSecurityDescriptorToSecurityDescriptorW(
+          widen("D:P(A;OICI;FA;;;" + *sid + ")").c_str(), SDDL_REVISION_1, &descriptor, nullptr)) {
+    return Status::error("io_error",
+                         "cannot build an access list: " + error_text(::GetLastError()));
   }
-  BOOL present = FALSE;
-  BOOL defaulted = FALSE;
-  PACL dacl = nullptr;
-  ::GetSecurityDescriptorDacl(descriptor, &present, &dacl, &defaulted);
-  std::wstring path = widen(dir);
-  // PROTECTED: the directory's own entry only, nothing inherited from the profile above it.
-  DWORD err = ::SetNamedSecurityInfoW(path.data(), SE_FILE_OBJECT,
-                                      DACL_SECURITY_INFORMATION |
-                                          PROTECTED_DACL_SECURITY_INFORMATION,
-                                      nullptr, nullptr, dacl, nullptr);
+  SECURITY_ATTRIBUTES attributes{};
+  attributes.nLength = sizeof attributes;
+  attributes.lpSecurityDescriptor = descriptor;
+  BOOL created = ::CreateDirectoryW(path.c_str(), &attributes);
+  DWORD err = created ? ERROR_SUCCESS : ::GetLastError();
   ::LocalFree(descriptor);
+  if (created) return Status::ok();
+  if (err != ERROR_ALREADY_EXISTS) {
+    return Status::error("io_error", "cannot create " + dir + ": " + error_text(err));
+  }
+  DWORD attributes_now = ::GetFileAttributesW(path.c_str());
+  if (attributes_now == INVALID_FILE_ATTRIBUTES || !(attributes_now & FILE_ATTRIBUTE_DIRECTORY) ||
+      (attributes_now & FILE_ATTRIBUTE_REPARSE_POINT)) {
+    return Status::error("insecure_path", dir +
+                                              " is not a directory (a link or a file); remove "
+                                              "it or choose another path");
+  }
+  PSID owner = nullptr;
+  PSECURITY_DESCRIPTOR existing = nullptr;
+  std::wstring wide = path.wstring();
+  err = ::GetNamedSecurityInfoW(wide.data(), SE_FILE_OBJECT, OWNER_SECURITY_INFORMATION, &owner,
+                                nullptr, nullptr, nullptr, &existing);
   if (err != ERROR_SUCCESS) {
-    return Status::error("io_error", "cannot restrict " + dir + " to this user: " + error_text(err));
+    return Status::error("io_error", "cannot inspect " + dir + ": " + error_text(err));
+  }
+  wchar_t* owner_text = nullptr;
+  std::string owner_sid;
+  if (owner != nullptr && ::ConvertSidToStringSidW(owner, &owner_text)) {
+    owner_sid = win32::narrow(owner_text);
+    ::LocalFree(owner_text);
+  }
+  ::LocalFree(existing);
+  if (owner_sid != *sid) {
+    return Status::error("insecure_path",
+                         dir + " belongs to another user; choose a directory of your own");
   }
   return Status::ok();
 }
@@ -158,6 +184,22 @@ Result<void*> create_pipe_instance(const std::string& name, bool first) {
 
 struct LocalListener::Impl {
   Impl(const asio::any_io_executor& e, std::string n) : executor(e), name(std::move(n)) {}
+
+  // Creates the instance the next client connects to; false when the system refuses.
+  bool make_instance(bool first = false) {
+    auto pipe = create_pipe_instance(name, first);
+    if (!pipe) return false;
+    boost::system::error_code ec;
+    pending.emplace(executor);
+    pending->assign(static_cast<HANDLE>(*pipe), ec);
+    if (ec) {
+      ::CloseHandle(static_cast<HANDLE>(*pipe));
+      pending.reset();
+      return false;
+    }
+    return true;
+  }
+
   asio::any_io_executor executor;
   std::string name;
   std::optional<LocalStream> pending;  // the instance a client connects to next
@@ -190,8 +232,8 @@ Result<LocalListener> LocalListener::open(const asio::any_io_executor& executor,
   auto probe =
       LineConnection::connect(path, std::chrono::steady_clock::now() + std::chrono::seconds(1));
   if (probe || probe.status().code() == "untrusted") {
-    return Status::error("in_use", "another dollhouse-telemetryd is already listening at " +
-                                       path + "; stop it first");
+    return Status::error("in_use", "another dollhouse-telemetryd is already listening at " + path +
+                                       "; stop it first");
   }
   auto pipe = create_pipe_instance(path, /*first=*/true);
   if (!pipe) return pipe.status();
@@ -214,19 +256,7 @@ void LocalListener::async_accept(AcceptHandler handler) {
     });
   };
   if (impl->closed) return fail(asio::error::operation_aborted);
-  if (!impl->pending) {
-    auto pipe = create_pipe_instance(impl->name, /*first=*/false);
-    if (!pipe) return fail(boost::system::error_code(static_cast<int>(::GetLastError()),
-                                                     asio::error::get_system_category()));
-    boost::system::error_code ec;
-    impl->pending.emplace(impl->executor);
-    impl->pending->assign(static_cast<HANDLE>(*pipe), ec);
-    if (ec) {
-      ::CloseHandle(static_cast<HANDLE>(*pipe));
-      impl->pending.reset();
-      return fail(ec);
-    }
-  }
+  if (!impl->pending && !impl->make_instance()) return fail(asio::error::no_descriptors);
   asio::windows::overlapped_ptr op(
       impl->pending->get_executor(),
       [impl, handler = std::move(handler)](boost::system::error_code ec, std::size_t) mutable {
@@ -235,18 +265,22 @@ void LocalListener::async_accept(AcceptHandler handler) {
         if (impl->closed) {
           close_stream(stream);
           ec = asio::error::operation_aborted;
+        } else {
+          // The next instance exists before this one is handed out, so the name is never
+          // free for someone else to take between two clients.
+          impl->make_instance();
         }
         handler(ec, std::move(stream));
       });
   BOOL connected = ::ConnectNamedPipe(impl->pending->native_handle(), op.get());
   DWORD err = connected ? ERROR_SUCCESS : ::GetLastError();
-  if (!connected && err == ERROR_IO_PENDING) {
-    op.release();
-  } else if (connected || err == ERROR_PIPE_CONNECTED) {
+  if (connected || err == ERROR_IO_PENDING) {
+    op.release();  // completes through the io_context (a TRUE return still queues a packet)
+  } else if (err == ERROR_PIPE_CONNECTED) {
     op.complete(boost::system::error_code(), 0);  // a client came between create and connect
   } else {
-    op.complete(boost::system::error_code(static_cast<int>(err), asio::error::get_system_category()),
-                0);
+    op.complete(
+        boost::system::error_code(static_cast<int>(err), asio::error::get_system_category()), 0);
   }
 }
 
@@ -306,11 +340,9 @@ Result<LineConnection> LineConnection::connect(const std::string& path, Deadline
   const std::wstring name = widen(path);
   while (true) {
     // SECURITY_IDENTIFICATION: the server may learn who we are, never act as us.
-    HANDLE pipe = ::CreateFileW(name.c_str(), GENERIC_READ | GENERIC_WRITE, 0, nullptr,
-                                OPEN_EXISTING,
-                                FILE_FLAG_OVERLAPPED | SECURITY_SQOS_PRESENT |
-                                    SECURITY_IDENTIFICATION,
-                                nullptr);
+    HANDLE pipe = ::CreateFileW(
+        name.c_str(), GENERIC_READ | GENERIC_WRITE, 0, nullptr, OPEN_EXISTING,
+        FILE_FLAG_OVERLAPPED | SECURITY_SQOS_PRESENT | SECURITY_IDENTIFICATION, nullptr);
     if (pipe != INVALID_HANDLE_VALUE) {
       LineConnection conn(pipe);
       if (conn.event_ == nullptr) return Status::error("io_error", error_text(::GetLastError()));

@@ -4,6 +4,7 @@
 
 #ifndef _WIN32
 
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #include <optional>
@@ -24,6 +25,16 @@ std::optional<uid_t> peer_uid(int fd);
 // left by a daemon that died is detected (nothing answers) and replaced; a live daemon at the
 // same path is an error with code "in_use". Returns the listening descriptor.
 Result<int> listen_unix(const std::string& path, int backlog);
+
+// A new AF_UNIX stream socket, close-on-exec, optionally non-blocking, whose writes never raise
+// SIGPIPE where the system offers a per-socket switch (SO_NOSIGPIPE); elsewhere send with
+// kNoSigpipe. -1 with errno set on failure.
+int open_unix_stream_socket(bool nonblocking);
+#ifdef MSG_NOSIGNAL
+inline constexpr int kNoSigpipe = MSG_NOSIGNAL;
+#else
+inline constexpr int kNoSigpipe = 0;
+#endif
 
 }  // namespace dollhouse::ipc
 

@@ -64,6 +64,30 @@ std::optional<uid_t> peer_uid(int fd) {
 #endif
 }
 
+int open_unix_stream_socket(bool nonblocking) {
+#ifdef SOCK_CLOEXEC
+  return ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | (nonblocking ? SOCK_NONBLOCK : 0), 0);
+#else
+  // No atomic flags (macOS): set them right after; this library does not fork in between.
+  int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+  if (fd < 0) return -1;
+  int one = 1;
+  if (::fcntl(fd, F_SETFD, FD_CLOEXEC) != 0 ||
+      (nonblocking && ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK) != 0)
+#ifdef SO_NOSIGPIPE
+      || ::setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one) != 0
+#endif
+  ) {
+    int e = errno;
+    ::close(fd);
+    errno = e;
+    return -1;
+  }
+  (void)one;
+  return fd;
+#endif
+}
+
 Result<int> listen_unix(const std::string& path, int backlog) {
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
@@ -97,7 +121,7 @@ Result<int> listen_unix(const std::string& path, int backlog) {
     }
     ::unlink(path.c_str());  // stale: left by a daemon that is gone
   }
-  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int fd = open_unix_stream_socket(/*nonblocking=*/false);
   if (fd < 0) return Status::error("io_error", "socket(): " + errno_text(errno));
   mode_t old_mask = ::umask(0177);
   int rc = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);

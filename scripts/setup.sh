@@ -31,12 +31,12 @@ $with_windows && mapfile -t missing_windows < <(missing_of "${windows_packages[@
 sudo_cmd=()
 [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
 updated=false
-install() {
-  echo "setup: installing $*"
+apt_install() {
+  echo "setup: installing ${*/--no-install-recommends/}"
   $updated || "${sudo_cmd[@]}" apt-get update -qq
   updated=true
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq "$@" >/dev/null
 }
-((${#missing[@]})) && install "${missing[@]}"
-((${#missing_windows[@]})) && install --no-install-recommends "${missing_windows[@]}"
+((${#missing[@]})) && apt_install "${missing[@]}"
+((${#missing_windows[@]})) && apt_install --no-install-recommends "${missing_windows[@]}"
 echo "setup: all build dependencies are installed"

@@ -32,7 +32,8 @@ if $windows; then
     -DCMAKE_BUILD_TYPE=Debug -DDOLLHOUSE_WERROR=ON >/dev/null
   cmake --build "$windows_dir" -j "$jobs"
   # A Wine prefix of the build's own, created once before the tests start in parallel.
-  export WINEPREFIX="$PWD/$windows_dir/wine-prefix"
+  export WINEPREFIX
+  WINEPREFIX=$(realpath -m "$windows_dir/wine-prefix")
   ./scripts/wine-run.sh cmd /c exit 0 >/dev/null 2>&1 || true
   cd "$windows_dir"
   ctest --output-on-failure -j "$jobs" --timeout 300

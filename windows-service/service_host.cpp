@@ -83,8 +83,9 @@ void WINAPI service_main(DWORD argc, LPWSTR* argv) {
     std::lock_guard<std::mutex> lock(s.mutex);
     s.handle = ::RegisterServiceCtrlHandlerExW(name, control_handler, nullptr);
     if (s.handle == nullptr) {
-      if (s.log) s.log("cannot register the service control handler: " +
-                       win32::error_text(::GetLastError()));
+      if (s.log)
+        s.log("cannot register the service control handler: " +
+              win32::error_text(::GetLastError()));
       return;
     }
     report(s, SERVICE_START_PENDING, 10000);
@@ -129,8 +130,8 @@ Result<int> run_as_service(ServiceBody body, ServiceLog log) {
                            "--service is for the service control manager; to run the daemon "
                            "in this console, start it without --service");
     }
-    return Status::error("io_error",
-                         "cannot connect to the service control manager: " + win32::error_text(err));
+    return Status::error(
+        "io_error", "cannot connect to the service control manager: " + win32::error_text(err));
   }
   std::lock_guard<std::mutex> lock(s.mutex);
   if (!s.ran) return Status::error("io_error", "the service did not start; see the log");

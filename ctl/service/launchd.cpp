@@ -25,18 +25,27 @@ std::string xml_escaped(const std::string& text) {
   std::string out;
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out.push_back(c);
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out.push_back(c);
     }
   }
   return out;
 }
 
-std::string substituted(std::string text, const std::vector<std::pair<std::string, std::string>>&
-                                              values) {
+std::string substituted(std::string text,
+                        const std::vector<std::pair<std::string, std::string>>& values) {
   for (const auto& [placeholder, value] : values) {
     const std::string escaped = xml_escaped(value);
     for (auto at = text.find(placeholder); at != std::string::npos;
@@ -114,11 +123,11 @@ class LaunchdManager final : public ServiceManager {
         return kExitFailed;
       }
     }
-    const std::string text = substituted(kLaunchAgentTemplate,
-                                         {{"@BINDIR@", daemon.substr(0, daemon.rfind('/'))},
-                                          {"@DATA_ROOT@", paths->data_root},
-                                          {"@SOCKET@", paths->socket},
-                                          {"@HOME@", paths->home}});
+    const std::string text =
+        substituted(kLaunchAgentTemplate, {{"@BINDIR@", daemon.substr(0, daemon.rfind('/'))},
+                                           {"@DATA_ROOT@", paths->data_root},
+                                           {"@SOCKET@", paths->socket},
+                                           {"@HOME@", paths->home}});
     std::cout << "write: " << paths->plist << "\n";
     if (!options.dry_run) {
       std::error_code ec;
@@ -153,8 +162,7 @@ class LaunchdManager final : public ServiceManager {
     if (fs::exists(paths->plist, ec)) {
       std::cout << "remove: " << paths->plist << "\n";
       if (!options.dry_run && !fs::remove(paths->plist, ec)) {
-        std::cerr << "dollhousectl: cannot remove " << paths->plist << ": " << ec.message()
-                  << "\n";
+        std::cerr << "dollhousectl: cannot remove " << paths->plist << ": " << ec.message() << "\n";
         ok = false;
       }
     }
@@ -168,7 +176,7 @@ class LaunchdManager final : public ServiceManager {
     std::error_code ec;
     std::cout << kLaunchAgentLabel << ": "
               << (fs::exists(paths->plist, ec) ? "installed (" + paths->plist + ")"
-                                                : "not installed")
+                                               : "not installed")
               << "\n";
     int rc = run_step({"launchctl", "print", gui_domain() + "/" + kLaunchAgentLabel}, options);
     if (options.dry_run) return kExitOk;

@@ -128,8 +128,8 @@ class SystemdManager final : public ServiceManager {
       std::cout << name << ": "
                 << (fs::exists(path, ec) ? "installed (" + path + ")" : "not installed") << "\n";
     }
-    int rc = run_step({"systemctl", "--user", "is-active", kSocketUnitName, kServiceUnitName},
-                      options);
+    int rc =
+        run_step({"systemctl", "--user", "is-active", kSocketUnitName, kServiceUnitName}, options);
     // is-active exits 3 for inactive units; that is an answer, not a failure.
     if (rc == 0 || rc == 3) return kExitOk;
     std::cerr << "dollhousectl: systemctl --user cannot reach a user service manager here\n";

@@ -7,6 +7,10 @@
 #define WIN32_LEAN_AND_MEAN
 #endif
 #include <windows.h>
+// clang-format off
+#include <knownfolders.h>
+#include <shlobj.h>
+// clang-format on
 
 #include <iostream>
 #include <memory>
@@ -42,6 +46,25 @@ int report_scm_error(const std::string& what, DWORD err) {
   return kExitFailed;
 }
 
+// Whether `path` lies inside the Program Files folder, which only administrators may change. A
+// per-user service runs its program as every user who signs in, so a program that one user
+// could replace would run that user's code as everyone else.
+bool under_program_files(const std::string& path) {
+  wchar_t* folder = nullptr;
+  if (FAILED(::SHGetKnownFolderPath(FOLDERID_ProgramFiles, 0, nullptr, &folder))) return false;
+  std::wstring root = folder;
+  ::CoTaskMemFree(folder);
+  std::wstring full(32768, L'\0');
+  DWORD n = ::GetFullPathNameW(widen(path).c_str(), static_cast<DWORD>(full.size()), full.data(),
+                               nullptr);
+  if (n == 0 || n >= full.size()) return false;
+  full.resize(n);
+  if (root.empty() || root.back() != L'\\') root.push_back(L'\\');
+  return full.size() > root.size() &&
+         ::CompareStringOrdinal(full.c_str(), static_cast<int>(root.size()), root.c_str(),
+                                static_cast<int>(root.size()), TRUE) == CSTR_EQUAL;
+}
+
 std::string command_line(const std::string& daemon) {
   return "\"" + daemon + "\" " + winsvc::kServiceFlag;
 }
@@ -75,6 +98,13 @@ class WindowsManager final : public ServiceManager {
   int install(const ServiceOptions& options) override {
     const std::string daemon = daemon_next_to_ctl();
     if (daemon.empty()) return kExitFailed;
+    if (!under_program_files(daemon)) {
+      std::cerr << "dollhousectl: " << daemon
+                << " is not under Program Files. A per-user service runs it as every user who "
+                   "signs in, so it must be somewhere only administrators can change: install "
+                   "Dollhouse Telemetry under Program Files and run this dollhousectl from there\n";
+      return kExitFailed;
+    }
     const std::string command = command_line(daemon);
     std::cout << "register: Windows service " << winsvc::kServiceName
               << " (per-user, automatic start): " << command << "\n";
@@ -82,15 +112,15 @@ class WindowsManager final : public ServiceManager {
       std::cout << "dry run: nothing was changed\n";
       return kExitOk;
     }
-    ScHandle scm(::OpenSCManagerW(nullptr, nullptr, SC_MANAGER_CONNECT | SC_MANAGER_CREATE_SERVICE));
+    ScHandle scm(
+        ::OpenSCManagerW(nullptr, nullptr, SC_MANAGER_CONNECT | SC_MANAGER_CREATE_SERVICE));
     if (!scm) return report_scm_error("cannot open the service control manager", ::GetLastError());
     const std::wstring name = widen(winsvc::kServiceName);
     const std::wstring path = widen(command);
-    ScHandle service(::CreateServiceW(scm.get(), name.c_str(),
-                                      widen(winsvc::kServiceDisplayName).c_str(),
-                                      SERVICE_ALL_ACCESS, winsvc::kUserOwnProcess,
-                                      SERVICE_AUTO_START, SERVICE_ERROR_NORMAL, path.c_str(),
-                                      nullptr, nullptr, nullptr, nullptr, nullptr));
+    ScHandle service(::CreateServiceW(
+        scm.get(), name.c_str(), widen(winsvc::kServiceDisplayName).c_str(), SERVICE_ALL_ACCESS,
+        winsvc::kUserOwnProcess, SERVICE_AUTO_START, SERVICE_ERROR_NORMAL, path.c_str(), nullptr,
+        nullptr, nullptr, nullptr, nullptr));
     if (!service && ::GetLastError() == ERROR_SERVICE_EXISTS) {
       // Installed before (perhaps from another directory): point it at this daemon.
       service.reset(::OpenServiceW(scm.get(), name.c_str(), SERVICE_CHANGE_CONFIG));
@@ -108,8 +138,9 @@ class WindowsManager final : public ServiceManager {
       return kExitFailed;
     }
     if (!service) return report_scm_error("cannot register the service", ::GetLastError());
-    std::wstring text = L"Per-user Dollhouse Telemetry daemon: collects nothing until you agree "
-                        L"(dollhousectl telemetry consent).";
+    std::wstring text =
+        L"Per-user Dollhouse Telemetry daemon: collects nothing until you agree "
+        L"(dollhousectl telemetry consent).";
     SERVICE_DESCRIPTIONW description{text.data()};
     ::ChangeServiceConfig2W(service.get(), SERVICE_CONFIG_DESCRIPTION, &description);
     std::cout << "installed: Windows starts the daemon in each user's session at sign-in; "
@@ -118,7 +149,8 @@ class WindowsManager final : public ServiceManager {
   }
 
   int uninstall(const ServiceOptions& options) override {
-    ScHandle scm(::OpenSCManagerW(nullptr, nullptr, SC_MANAGER_CONNECT | SC_MANAGER_ENUMERATE_SERVICE));
+    ScHandle scm(
+        ::OpenSCManagerW(nullptr, nullptr, SC_MANAGER_CONNECT | SC_MANAGER_ENUMERATE_SERVICE));
     if (!scm) return report_scm_error("cannot open the service control manager", ::GetLastError());
     bool ok = true;
     for (const std::wstring& instance : instances(scm.get())) {
@@ -151,7 +183,8 @@ class WindowsManager final : public ServiceManager {
 
   int status(const ServiceOptions& options) override {
     (void)options;
-    ScHandle scm(::OpenSCManagerW(nullptr, nullptr, SC_MANAGER_CONNECT | SC_MANAGER_ENUMERATE_SERVICE));
+    ScHandle scm(
+        ::OpenSCManagerW(nullptr, nullptr, SC_MANAGER_CONNECT | SC_MANAGER_ENUMERATE_SERVICE));
     if (!scm) return report_scm_error("cannot open the service control manager", ::GetLastError());
     ScHandle service(
         ::OpenServiceW(scm.get(), widen(winsvc::kServiceName).c_str(), SERVICE_QUERY_CONFIG));

@@ -122,8 +122,6 @@ TEST(ServiceActivation, WithoutListenVariablesTheDaemonCreatesAndRemovesItsOwnSo
   EXPECT_FALSE(exists(h.socket()));
 }
 
-
-
 std::string read_file(const std::string& path) {
   std::ifstream in(path);
   std::stringstream s;
@@ -168,8 +166,7 @@ TEST(ServiceActivation, InstalledUnitsStartTheDaemonWhenTheDemoFirstTracks) {
   env["DOLLHOUSE_TELEMETRY_ENDPOINT"] = "http://127.0.0.1:9/api/v1/telemetry";
   Env ctl_env = env;
   ctl_env["PATH"] = dir.file("fakebin") + ":" + env["PATH"];
-  RunResult installed =
-      run_process({build_bin("dollhousectl"), "service", "install"}, ctl_env);
+  RunResult installed = run_process({build_bin("dollhousectl"), "service", "install"}, ctl_env);
   ASSERT_EQ(installed.exit_code, 0) << installed.out << installed.err;
   EXPECT_NE(read_file(dir.file("systemctl.log")).find("enable --now dollhouse-telemetry.socket"),
             std::string::npos);
@@ -201,8 +198,8 @@ TEST(ServiceActivation, InstalledUnitsStartTheDaemonWhenTheDemoFirstTracks) {
   ASSERT_EQ(demo.exit_code, 0) << demo.out << demo.err;
   EXPECT_NE(demo.out.find("Sending to the daemon at " + listen), std::string::npos) << demo.out;
 
-  RunResult shown = run_process(
-      {build_bin("dollhousectl"), "--no-start", "telemetry", "show", "--json"}, env);
+  RunResult shown =
+      run_process({build_bin("dollhousectl"), "--no-start", "telemetry", "show", "--json"}, env);
   ASSERT_EQ(shown.exit_code, 0) << shown.err;
   json entries = json::parse(shown.out, nullptr, false);
   ASSERT_TRUE(entries.is_array()) << shown.out;
@@ -211,8 +208,8 @@ TEST(ServiceActivation, InstalledUnitsStartTheDaemonWhenTheDemoFirstTracks) {
   EXPECT_EQ(types.count("installation"), 1u) << shown.out;
   EXPECT_EQ(types.count("crash"), 1u) << shown.out;
   EXPECT_EQ(types.count("error"), 2u) << shown.out;
-  RunResult status = run_process(
-      {build_bin("dollhousectl"), "--no-start", "telemetry", "status", "--json"}, env);
+  RunResult status =
+      run_process({build_bin("dollhousectl"), "--no-start", "telemetry", "status", "--json"}, env);
   ASSERT_EQ(status.exit_code, 0) << status.err;
   EXPECT_EQ(json::parse(status.out)["daemon"]["socket"], listen) << status.out;
   EXPECT_TRUE(manager.wait_for_output("using the socket passed by the service manager",

@@ -195,8 +195,7 @@ TEST_F(LaunchdServiceCtl, DryRunPrintsEveryStepAndChangesNothing) {
   RunResult r = ctl({"install", "--dry-run"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("write: " + plist()), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("run: launchctl bootstrap " + domain() + " " + plist()),
-            std::string::npos)
+  EXPECT_NE(r.out.find("run: launchctl bootstrap " + domain() + " " + plist()), std::string::npos)
       << r.out;
   EXPECT_FALSE(fs::exists(home() + "/Library"));
   EXPECT_FALSE(fs::exists(home() + "/.dollhouse"));
@@ -208,11 +207,11 @@ TEST_F(LaunchdServiceCtl, InstallWritesAValidAgentWithAbsolutePathsAndBootstraps
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   // The plist parses and has every key and type launchd needs (the same lint CI runs on the
   // template), with this user's paths.
-  RunResult lint = run_process({"/usr/bin/python3",
-                                std::string(std::getenv("DOLLHOUSE_SOURCE_DIR")) +
-                                    "/tests/service/lint_launchd_plist.py",
-                                "installed", plist(), home()},
-                               base_env(home()));
+  RunResult lint = run_process(
+      {"/usr/bin/python3",
+       std::string(std::getenv("DOLLHOUSE_SOURCE_DIR")) + "/tests/service/lint_launchd_plist.py",
+       "installed", plist(), home()},
+      base_env(home()));
   EXPECT_EQ(lint.exit_code, 0) << lint.out << lint.err;
   const std::string text = read_file(plist());
   const std::string bindir = fs::canonical(build_bin("dollhousectl")).parent_path().string();

@@ -42,7 +42,8 @@ struct FakeDaemon::Server {
 
   void accept() {
     listener->async_accept([this](const boost::system::error_code& ec, ipc::LocalStream stream) {
-      if (ec) return;  // closed by stop()
+      if (ec == asio::error::operation_aborted) return;  // closed by stop()
+      if (ec) return accept();  // a client that left before it was accepted
       connections.push_back(std::make_shared<Connection>(std::move(stream)));
       {
         std::lock_guard lock(daemon.mu_);
@@ -55,15 +56,15 @@ struct FakeDaemon::Server {
   }
 
   void read(const std::shared_ptr<Connection>& conn) {
-    conn->stream.async_read_some(
-        asio::buffer(conn->buffer), [this, conn](const boost::system::error_code& ec, std::size_t n) {
-          if (ec) {
-            close(conn);
-            return;
-          }
-          conn->framer.feed(std::string_view(conn->buffer.data(), n));
-          if (handle_lines(conn)) read(conn);
-        });
+    conn->stream.async_read_some(asio::buffer(conn->buffer),
+                                 [this, conn](const boost::system::error_code& ec, std::size_t n) {
+                                   if (ec) {
+                                     close(conn);
+                                     return;
+                                   }
+                                   conn->framer.feed(std::string_view(conn->buffer.data(), n));
+                                   if (handle_lines(conn)) read(conn);
+                                 });
   }
 
   // False once the script says to stop reading this connection.
@@ -80,9 +81,9 @@ struct FakeDaemon::Server {
         daemon.changed_.notify_all();
       }
       if (op == "hello" && script.answer_hello) {
-        send(conn, ipc::ok_reply(id, {{"protocol", 1},
-                                      {"daemonVersion", "fake"},
-                                      {"consent", {{"given", true}}}}));
+        send(conn,
+             ipc::ok_reply(
+                 id, {{"protocol", 1}, {"daemonVersion", "fake"}, {"consent", {{"given", true}}}}));
         if (!script.read_after_hello) return false;
       } else if (op == "sync" && script.answer_sync) {
         send(conn, ipc::ok_reply(id, {{"accepted", conn->messages}, {"dropped", 0}}));

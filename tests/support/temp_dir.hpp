@@ -40,7 +40,9 @@ class TempDir {
   TempDir(const TempDir&) = delete;
   TempDir& operator=(const TempDir&) = delete;
 
-  const std::string& path() const { return path_; }
+  const std::string& path() const {
+    return path_;
+  }
   std::string file(const std::string& name) const {
 #ifdef _WIN32
     return path_ + "\\" + name;

@@ -6,6 +6,10 @@
 #define WIN32_LEAN_AND_MEAN
 #endif
 #include <windows.h>
+// clang-format off
+#include <knownfolders.h>
+#include <shlobj.h>
+// clang-format on
 
 #include <cstdlib>
 #include <filesystem>
@@ -66,23 +70,59 @@ bool service_exists(const char* name) {
   return exists;
 }
 
-// dollhousectl.exe with a stand-in dollhouse-telemetryd.exe next to it, in a temp directory.
+std::string program_files() {
+  wchar_t* folder = nullptr;
+  if (FAILED(::SHGetKnownFolderPath(FOLDERID_ProgramFiles, 0, nullptr, &folder))) return "";
+  std::string path = win32::narrow(folder);
+  ::CoTaskMemFree(folder);
+  return path;
+}
+
+// dollhousectl.exe with a stand-in dollhouse-telemetryd.exe next to it, in a directory of its
+// own under Program Files (where `service install` wants the daemon) or, when asked, in a temp
+// directory.
 class InstalledCtl {
  public:
-  InstalledCtl() {
+  explicit InstalledCtl(bool in_program_files = true) {
+    dir_ = in_program_files
+               ? platform::join_path(program_files(), "DollhouseTelemetryTest-" +
+                                                          std::to_string(::GetCurrentProcessId()))
+               : temp_.path();
+    std::error_code ec;
+    fs::create_directories(win32::widen(dir_), ec);
     fs::copy_file(win32::widen(platform::join_path(bin_dir(), "dollhousectl.exe")),
-                  win32::widen(dir_.file("dollhousectl.exe")));
-    fs::copy_file(win32::widen(self_path()), win32::widen(dir_.file("dollhouse-telemetryd.exe")));
+                  win32::widen(file("dollhousectl.exe")), ec);
+    if (!ec) {
+      fs::copy_file(win32::widen(self_path()), win32::widen(daemon()), ec);
+    }
+    ready_ = !ec;
   }
+  ~InstalledCtl() {
+    std::error_code ignored;
+    if (dir_ != temp_.path()) fs::remove_all(win32::widen(dir_), ignored);
+  }
+  InstalledCtl(const InstalledCtl&) = delete;
+  InstalledCtl& operator=(const InstalledCtl&) = delete;
+
+  // False when the directory could not be filled (no write access to Program Files).
+  bool ready() const { return ready_; }
   platform::CommandOutput run(std::vector<std::string> args) const {
-    args.insert(args.begin(), dir_.file("dollhousectl.exe"));
+    args.insert(args.begin(), file("dollhousectl.exe"));
     return platform::run_command(args);
   }
-  std::string daemon() const { return dir_.file("dollhouse-telemetryd.exe"); }
+  std::string daemon() const { return file("dollhouse-telemetryd.exe"); }
 
  private:
-  TempDir dir_;
+  std::string file(const std::string& name) const { return platform::join_path(dir_, name); }
+
+  TempDir temp_;
+  std::string dir_;
+  bool ready_ = false;
 };
+
+#define REQUIRE_READY(ctl)                                                             \
+  if (!(ctl).ready()) GTEST_SKIP() << "cannot write under Program Files here (not an " \
+                                      "administrator)"
 
 TEST(CtlWindows, WithoutADaemonItSaysHowToStartOneAndExitsThree) {
   TempDir dir;
@@ -104,6 +144,7 @@ TEST(CtlWindows, ServiceInstallRefusesWithoutTheDaemonNextToIt) {
 
 TEST(CtlWindows, ServiceInstallDryRunPrintsTheRegistrationAndChangesNothing) {
   InstalledCtl ctl;
+  REQUIRE_READY(ctl);
   auto out = ctl.run({"service", "install", "--dry-run"});
   EXPECT_EQ(out.exit_code, 0) << out.text;
   EXPECT_NE(out.text.find("register: Windows service DollhouseTelemetry (per-user, automatic "
@@ -115,8 +156,19 @@ TEST(CtlWindows, ServiceInstallDryRunPrintsTheRegistrationAndChangesNothing) {
   EXPECT_FALSE(service_exists(winsvc::kServiceName));
 }
 
+TEST(CtlWindows, ServiceInstallRefusesADaemonOutsideProgramFiles) {
+  InstalledCtl ctl(/*in_program_files=*/false);
+  ASSERT_TRUE(ctl.ready());
+  auto out = ctl.run({"service", "install", "--dry-run"});
+  EXPECT_EQ(out.exit_code, 1) << out.text;
+  EXPECT_NE(out.text.find("is not under Program Files"), std::string::npos) << out.text;
+  EXPECT_EQ(out.text.find("register:"), std::string::npos) << out.text;
+  EXPECT_FALSE(service_exists(winsvc::kServiceName));
+}
+
 TEST(CtlWindows, ServiceInstallRegistersAPerUserServiceAndUninstallRemovesIt) {
   InstalledCtl ctl;
+  REQUIRE_READY(ctl);
   ASSERT_FALSE(service_exists(winsvc::kServiceName)) << "left over from another run";
   auto installed = ctl.run({"service", "install"});
   if (running_under_wine()) {
@@ -139,25 +191,25 @@ TEST(CtlWindows, ServiceInstallRegistersAPerUserServiceAndUninstallRemovesIt) {
 }
 
 TEST(CtlWindows, StatusAndUninstallWorkOnARegisteredService) {
-  InstalledCtl ctl;
+  InstalledCtl ctl(/*in_program_files=*/false);
+  ASSERT_TRUE(ctl.ready());
   ASSERT_FALSE(service_exists(winsvc::kServiceName)) << "left over from another run";
   // The registration install makes, as far as every service manager supports it.
   const std::string command = "\"" + ctl.daemon() + "\" --service";
   SC_HANDLE scm = ::OpenSCManagerW(nullptr, nullptr, SC_MANAGER_ALL_ACCESS);
   ASSERT_NE(scm, nullptr);
-  SC_HANDLE service = ::CreateServiceW(
-      scm, win32::widen(winsvc::kServiceName).c_str(),
-      win32::widen(winsvc::kServiceDisplayName).c_str(), SERVICE_ALL_ACCESS,
-      SERVICE_WIN32_OWN_PROCESS, SERVICE_DEMAND_START, SERVICE_ERROR_NORMAL,
-      win32::widen(command).c_str(), nullptr, nullptr, nullptr, nullptr, nullptr);
+  SC_HANDLE service =
+      ::CreateServiceW(scm, win32::widen(winsvc::kServiceName).c_str(),
+                       win32::widen(winsvc::kServiceDisplayName).c_str(), SERVICE_ALL_ACCESS,
+                       SERVICE_WIN32_OWN_PROCESS, SERVICE_DEMAND_START, SERVICE_ERROR_NORMAL,
+                       win32::widen(command).c_str(), nullptr, nullptr, nullptr, nullptr, nullptr);
   ASSERT_NE(service, nullptr) << win32::error_text(::GetLastError());
   ::CloseServiceHandle(service);
   ::CloseServiceHandle(scm);
 
   auto status = ctl.run({"service", "status"});
   EXPECT_EQ(status.exit_code, 0) << status.text;
-  EXPECT_NE(status.text.find("DollhouseTelemetry: installed (" + command + ")"),
-            std::string::npos)
+  EXPECT_NE(status.text.find("DollhouseTelemetry: installed (" + command + ")"), std::string::npos)
       << status.text;
   EXPECT_NE(status.text.find("instances: 0"), std::string::npos) << status.text;
 
@@ -178,8 +230,9 @@ TEST(CtlWindows, StatusAndUninstallWorkOnARegisteredService) {
 }
 
 TEST(CtlWindows, ArgumentsReachTheChildExactlyAsGiven) {
-  const std::vector<std::string> args = {"plain", "with space", "quote\"inside",
-                                         "trailing backslash\\", "back\\\\slashes\\\"quote", ""};
+  const std::vector<std::string> args = {
+      "plain", "with space", "quote\"inside", "trailing backslash\\", "back\\\\slashes\\\"quote",
+      ""};
   std::vector<std::string> command = {self_path(), "--print-args"};
   command.insert(command.end(), args.begin(), args.end());
   auto out = platform::run_command(command);

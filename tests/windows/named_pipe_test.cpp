@@ -12,16 +12,17 @@
 
 #include <atomic>
 #include <filesystem>
+#include <fstream>
 #include <optional>
 #include <thread>
 
+#include <gtest/gtest.h>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/read_until.hpp>
 #include <boost/asio/streambuf.hpp>
 #include <boost/asio/write.hpp>
-#include <gtest/gtest.h>
 
 #include "common/win32.hpp"
 #include "ipc/line_connection.hpp"
@@ -308,10 +309,10 @@ TEST(NamedPipe, EveryInstanceAdmitsOnlyTheCurrentUser) {
   ASSERT_TRUE(pipe) << pipe.status().message();
   PACL dacl = nullptr;
   PSECURITY_DESCRIPTOR descriptor = nullptr;
-  ASSERT_EQ(::GetSecurityInfo(static_cast<HANDLE>(*pipe), SE_KERNEL_OBJECT,
-                              DACL_SECURITY_INFORMATION, nullptr, nullptr, &dacl, nullptr,
-                              &descriptor),
-            static_cast<DWORD>(ERROR_SUCCESS));
+  ASSERT_EQ(
+      ::GetSecurityInfo(static_cast<HANDLE>(*pipe), SE_KERNEL_OBJECT, DACL_SECURITY_INFORMATION,
+                        nullptr, nullptr, &dacl, nullptr, &descriptor),
+      static_cast<DWORD>(ERROR_SUCCESS));
   expect_user_only_dacl(descriptor, dacl);
   ::LocalFree(descriptor);
   ::CloseHandle(static_cast<HANDLE>(*pipe));
@@ -336,6 +337,16 @@ TEST(PrivateDirectory, AdmitsOnlyTheCurrentUser) {
             static_cast<DWORD>(ERROR_SUCCESS));
   expect_user_only_dacl(descriptor, dacl);
   ::LocalFree(descriptor);
+}
+
+TEST(PrivateDirectory, AFileInTheWayIsRefusedNotReplaced) {
+  TempDir dir;
+  const std::string path = dir.file("not-a-directory");
+  { std::ofstream(std::filesystem::path(win32::widen(path))) << "keep me"; }
+  Status st = ipc::prepare_private_directory(path);
+  ASSERT_FALSE(st);
+  EXPECT_EQ(st.code(), "insecure_path");
+  EXPECT_TRUE(std::filesystem::is_regular_file(win32::widen(path)));
 }
 
 TEST(Win32Text, Utf8AndUtf16RoundTrip) {

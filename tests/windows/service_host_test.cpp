@@ -58,8 +58,8 @@ SERVICE_STATUS_PROCESS wait_for_state(SC_HANDLE service, DWORD state,
   auto until = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < until) {
     DWORD needed = 0;
-    if (::QueryServiceStatusEx(service, SC_STATUS_PROCESS_INFO,
-                               reinterpret_cast<BYTE*>(&status), sizeof status, &needed) &&
+    if (::QueryServiceStatusEx(service, SC_STATUS_PROCESS_INFO, reinterpret_cast<BYTE*>(&status),
+                               sizeof status, &needed) &&
         status.dwCurrentState == state) {
       break;
     }
@@ -136,7 +136,8 @@ int run_test_service(const std::string& log_path) {
         *log << (stop ? "body stopped on request\n" : "body gave up waiting\n") << std::flush;
         return kServiceExitCode;
       },
-      [log](std::string_view message) { *log << message << "\n" << std::flush; });
+      [log](std::string_view message) { *log << message << "\n"
+                                             << std::flush; });
   if (!result) {
     *log << "run_as_service: " << result.status().message() << "\n";
     return 1;

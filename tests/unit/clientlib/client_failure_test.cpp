@@ -182,7 +182,8 @@ TEST(ClientShutdownDeathTest, StaticClientIsDestroyedCleanlyAtExit) {
     std::exit(0);
   };
   EXPECT_EXIT(exit_with_static_client(dir.endpoint("t.sock")), ::testing::ExitedWithCode(0), "");
-  EXPECT_EXIT(exit_with_static_client(dir.endpoint("nobody.sock")), ::testing::ExitedWithCode(0), "");
+  EXPECT_EXIT(exit_with_static_client(dir.endpoint("nobody.sock")), ::testing::ExitedWithCode(0),
+              "");
 }
 
 }  // namespace
