@@ -34,6 +34,14 @@ add_subdirectory(windows-service)
 add_subdirectory(clientlib)
 add_subdirectory(ctl)
 
+# The daemon is not linked for Windows here (Debian has no MinGW SQLite, RE2, OpenSSL, spdlog),
+# but its sources are compiled against the build machine's headers of those libraries, so the
+# Windows code paths of the daemon are at least checked by the compiler.
+option(DOLLHOUSE_WINDOWS_DAEMON_COMPILE_CHECK "Compile (not link) the daemon for Windows" ON)
+if(DOLLHOUSE_WINDOWS_DAEMON_COMPILE_CHECK)
+  include(${CMAKE_CURRENT_LIST_DIR}/WindowsDaemonCheck.cmake)
+endif()
+
 if(DOLLHOUSE_BUILD_TESTS)
   enable_testing()
   # GoogleTest from Debian's source package (libgtest-dev ships /usr/src/googletest).

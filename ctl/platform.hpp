@@ -1,6 +1,6 @@
 // What dollhousectl needs from the operating system, one implementation per platform
 // (platform_posix.cpp, platform_windows.cpp): where it is installed, starting the daemon in the
-// background, running a helper program, and writing a file only this user can read.
+// background, and running a helper program.
 #pragma once
 
 #include <string>
@@ -31,10 +31,6 @@ struct CommandOutput {
 CommandOutput run_command(const std::vector<std::string>& args);
 
 bool stdin_is_terminal();
-
-// Writes `text` to `path` readable by the user only, replacing it atomically (a temporary file
-// created exclusively next to it, then renamed over it).
-Status write_private_file(const std::string& path, const std::string& text);
 
 // Makes a write to a closed pipe an error instead of a fatal signal (POSIX; no-op on Windows).
 void ignore_broken_pipe();

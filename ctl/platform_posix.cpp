@@ -8,7 +8,6 @@
 #include <cerrno>
 #include <csignal>
 #include <cstdint>
-#include <cstring>
 
 #include "ctl/platform.hpp"
 
@@ -106,32 +105,6 @@ CommandOutput run_command(const std::vector<std::string>& args) {
 
 bool stdin_is_terminal() {
   return ::isatty(STDIN_FILENO) == 1;
-}
-
-Status write_private_file(const std::string& path, const std::string& text) {
-  std::string tmp = path + ".tmp";
-  // O_EXCL: never write into a temporary file someone else (or an earlier run) left, whose
-  // mode or owner could expose the contents.
-  ::unlink(tmp.c_str());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0)
-    return Status::error("io_error", "cannot write " + path + ": " + std::strerror(errno));
-  std::size_t done = 0;
-  while (done < text.size()) {
-    ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return Status::error("io_error", "cannot write " + path + ": " + std::strerror(errno));
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  if (::fsync(fd) != 0 || ::close(fd) != 0 || ::rename(tmp.c_str(), path.c_str()) != 0) {
-    ::unlink(tmp.c_str());
-    return Status::error("io_error", "cannot write " + path + ": " + std::strerror(errno));
-  }
-  return Status::ok();
 }
 
 void ignore_broken_pipe() {

@@ -1,15 +1,11 @@
 #include "daemon/config.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <sstream>
 
+#include "common/private_file.hpp"
 #include "daemon/settings.hpp"
 #include "privacy/privacy.hpp"
 
@@ -140,42 +136,7 @@ LoadedConfig load_config(const std::string& path, SystemTime now) {
 }
 
 Status save_config(const std::string& path, const TelemetryConfig& config) {
-  std::string tmp = path + ".tmp";
-  std::string text = to_json(config).dump(2) + "\n";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0) {
-    return Status::error("io_error", "cannot write " + tmp + ": " + std::strerror(errno));
-  }
-  // O_CREAT's mode applies only to a new file; a stale temporary file keeps its own.
-  if (::fchmod(fd, 0600) != 0) {
-    int e = errno;
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    return Status::error("io_error",
-                         "cannot restrict " + tmp + " to mode 0600: " + std::strerror(e));
-  }
-  std::size_t done = 0;
-  while (done < text.size()) {
-    ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      int e = errno;
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return Status::error("io_error", "cannot write " + tmp + ": " + std::strerror(e));
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    ::unlink(tmp.c_str());
-    return Status::error("io_error", "cannot flush " + tmp + ": " + std::strerror(errno));
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    int e = errno;
-    ::unlink(tmp.c_str());
-    return Status::error("io_error", "cannot replace " + path + ": " + std::strerror(e));
-  }
-  return Status::ok();
+  return write_private_file(path, to_json(config).dump(2) + "\n");
 }
 
 }  // namespace dollhouse::daemon

@@ -57,7 +57,11 @@ WeekPosition week_position(int year, int month, int day, int weekday_sunday0) {
 WeekPosition local_week_position(SystemTime t) {
   std::time_t tt = std::chrono::system_clock::to_time_t(t);
   std::tm tm{};
+#ifdef _WIN32
+  localtime_s(&tm, &tt);
+#else
   localtime_r(&tt, &tm);
+#endif
   return week_position(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_wday);
 }
 

@@ -31,10 +31,11 @@ const std::vector<std::string>& all_categories();
 struct MachineIdentity {
   std::vector<std::string> home_dirs;   // e.g. "/home/alice"
   std::vector<std::string> user_names;  // login names, e.g. "alice"
-  std::vector<std::string> real_names;  // from the passwd GECOS field, e.g. "Alice Liddell"
-  std::vector<std::string> host_names;  // gethostname() and its first label
+  std::vector<std::string> real_names;  // GECOS (POSIX) or display name (Windows), "Alice Liddell"
+  std::vector<std::string> host_names;  // gethostname() and its first label; computer names
 
-  // Reads the current user and host (getpwuid_r, gethostname, HOME).
+  // Reads the current user and host (getpwuid_r, gethostname, HOME; on Windows the account,
+  // display and computer names and the profile directory).
   static MachineIdentity current();
 };
 

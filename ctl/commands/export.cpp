@@ -1,8 +1,8 @@
 // dollhousectl telemetry export [--output FILE]
 #include <iostream>
 
+#include "common/private_file.hpp"
 #include "ctl/commands/commands.hpp"
-#include "ctl/platform.hpp"
 
 namespace dollhouse::ctl {
 
@@ -17,7 +17,7 @@ int export_data(DaemonClient& client, const std::string& output) {
     std::cout << text;
     return kExitOk;
   }
-  if (Status st = platform::write_private_file(output, text); !st) return report_failure(st);
+  if (Status st = write_private_file(output, text); !st) return report_failure(st);
   std::cerr << "Exported " << (*reply)["export"]["events"].size() << " events to " << output
             << "\n";
   return kExitOk;

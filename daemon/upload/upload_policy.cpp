@@ -1,12 +1,49 @@
 #include "daemon/upload/upload_policy.hpp"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
-#include <ctime>
 
 namespace dollhouse::daemon {
+
+namespace {
+
+// "Sun, 06 Nov 1994 08:49:37 GMT" (RFC 9110 IMF-fixdate), with <chrono> calendar arithmetic so
+// every platform reads it the same way (no strptime or timegm).
+std::optional<SystemTime> parse_imf_fixdate(std::string_view value) {
+  static constexpr std::array<const char*, 7> kDays = {"Mon", "Tue", "Wed", "Thu",
+                                                       "Fri", "Sat", "Sun"};
+  static constexpr std::array<const char*, 12> kMonths = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                                          "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  const std::string text(value);
+  char weekday[4] = {};
+  char month_name[4] = {};
+  int d = 0, y = 0, h = 0, mi = 0, sec = 0, consumed = 0;
+  if (std::sscanf(text.c_str(), "%3[A-Za-z], %2d %3[A-Za-z] %4d %2d:%2d:%2d GMT%n", weekday, &d,
+                  month_name, &y, &h, &mi, &sec, &consumed) != 7 ||
+      static_cast<std::size_t>(consumed) != text.size()) {
+    return std::nullopt;
+  }
+  auto named = [](const auto& names, const char* name) {
+    auto it = std::find_if(names.begin(), names.end(),
+                           [name](const char* n) { return std::strcmp(n, name) == 0; });
+    return it == names.end() ? -1 : static_cast<int>(it - names.begin());
+  };
+  const int month_index = named(kMonths, month_name);
+  if (named(kDays, weekday) < 0 || month_index < 0) return std::nullopt;
+  if (h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 60) return std::nullopt;
+  using namespace std::chrono;
+  const year_month_day date(year(y), month(static_cast<unsigned>(month_index + 1)),
+                            day(static_cast<unsigned>(d)));
+  if (!date.ok()) return std::nullopt;
+  return time_point_cast<SystemTime::duration>(sys_days(date) + hours(h) + minutes(mi) +
+                                               seconds(sec));
+}
+
+}  // namespace
 
 Millis backoff_delay(int consecutive_failures, Millis base, Millis cap, RandomSource& random) {
   if (consecutive_failures < 1) return Millis(0);
@@ -32,13 +69,10 @@ std::optional<Millis> parse_retry_after(std::string_view value, SystemTime now) 
     }
     return Millis(seconds * 1000);
   }
-  // IMF-fixdate, the form HTTP/1.1 servers send.
-  std::string text(value);
-  std::tm tm{};
-  char* end = strptime(text.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
-  if (end == nullptr || *end != '\0') return std::nullopt;
-  std::int64_t at_ms = static_cast<std::int64_t>(timegm(&tm)) * 1000;
-  std::int64_t delta = at_ms - to_unix_millis(now);
+  // IMF-fixdate, the form HTTP/1.1 servers send: "Sun, 06 Nov 1994 08:49:37 GMT".
+  auto at = parse_imf_fixdate(value);
+  if (!at) return std::nullopt;
+  std::int64_t delta = to_unix_millis(*at) - to_unix_millis(now);
   return Millis(std::max<std::int64_t>(delta, 0));
 }
 

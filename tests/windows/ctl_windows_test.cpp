@@ -19,6 +19,7 @@
 
 #include <gtest/gtest.h>
 
+#include "common/private_file.hpp"
 #include "common/win32.hpp"
 #include "ctl/platform.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -120,9 +121,10 @@ class InstalledCtl {
   bool ready_ = false;
 };
 
-#define REQUIRE_READY(ctl)                                                             \
-  if (!(ctl).ready()) GTEST_SKIP() << "cannot write under Program Files here (not an " \
-                                      "administrator)"
+#define REQUIRE_READY(ctl)                                         \
+  if (!(ctl).ready())                                              \
+  GTEST_SKIP() << "cannot write under Program Files here (not an " \
+                  "administrator)"
 
 TEST(CtlWindows, WithoutADaemonItSaysHowToStartOneAndExitsThree) {
   TempDir dir;
@@ -198,11 +200,15 @@ TEST(CtlWindows, StatusAndUninstallWorkOnARegisteredService) {
   const std::string command = "\"" + ctl.daemon() + "\" --service";
   SC_HANDLE scm = ::OpenSCManagerW(nullptr, nullptr, SC_MANAGER_ALL_ACCESS);
   ASSERT_NE(scm, nullptr);
-  SC_HANDLE service =
-      ::CreateServiceW(scm, win32::widen(winsvc::kServiceName).c_str(),
-                       win32::widen(winsvc::kServiceDisplayName).c_str(), SERVICE_ALL_ACCESS,
-                       SERVICE_WIN32_OWN_PROCESS, SERVICE_DEMAND_START, SERVICE_ERROR_NORMAL,
-                       win32::widen(command).c_str(), nullptr, nullptr, nullptr, nullptr, nullptr);
+  SC_HANDLE service = nullptr;
+  retry_while_database_locked([&] {
+    service = ::CreateServiceW(scm, win32::widen(winsvc::kServiceName).c_str(),
+                               win32::widen(winsvc::kServiceDisplayName).c_str(),
+                               SERVICE_ALL_ACCESS, SERVICE_WIN32_OWN_PROCESS, SERVICE_DEMAND_START,
+                               SERVICE_ERROR_NORMAL, win32::widen(command).c_str(), nullptr,
+                               nullptr, nullptr, nullptr, nullptr);
+    return service != nullptr;
+  });
   ASSERT_NE(service, nullptr) << win32::error_text(::GetLastError());
   ::CloseServiceHandle(service);
   ::CloseServiceHandle(scm);
@@ -251,8 +257,8 @@ TEST(CtlWindows, MissingProgramsAreReportedAs127) {
 TEST(CtlWindows, PrivateFilesAreWrittenWholeAndReplaced) {
   TempDir dir;
   const std::string path = dir.file("export.json");
-  ASSERT_TRUE(platform::write_private_file(path, "first\n"));
-  ASSERT_TRUE(platform::write_private_file(path, "{\"events\": []}\n"));
+  ASSERT_TRUE(write_private_file(path, "first\n"));
+  ASSERT_TRUE(write_private_file(path, "{\"events\": []}\n"));
   EXPECT_EQ(read_file(path), "{\"events\": []}\n");
   EXPECT_FALSE(fs::exists(win32::widen(path + ".tmp")));
 }

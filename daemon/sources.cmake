@@ -1,0 +1,33 @@
+# The daemon's sources, shared by its build (daemon/CMakeLists.txt) and the Windows compile
+# check (cmake/WindowsDaemonCheck.cmake). Paths are relative to daemon/.
+set(DOLLHOUSE_DAEMON_SOURCES
+  commands/command_table.cpp
+  commands/consent.cpp
+  commands/delete.cpp
+  commands/export.cpp
+  commands/flush.cpp
+  commands/hello.cpp
+  commands/show.cpp
+  commands/status.cpp
+  commands/sync.cpp
+  commands/track.cpp
+  commands/usage.cpp
+  config.cpp
+  consent.cpp
+  daemon.cpp
+  logging.cpp
+  platform_info.cpp
+  run_daemon.cpp
+  session.cpp
+  storage/sqlite_event_store.cpp
+  storage/sqlite_event_store_upload.cpp
+  storage/storage_worker.cpp
+  upload/gzip.cpp
+  upload/http_exchange.cpp
+  upload/upload_policy.cpp
+  upload/uploader.cpp
+  usage_rollup.cpp)
+set(DOLLHOUSE_DAEMON_POSIX_SOURCES instance_lock_posix.cpp platform_info_posix.cpp
+    service_posix.cpp)
+set(DOLLHOUSE_DAEMON_WINDOWS_SOURCES instance_lock_windows.cpp platform_info_windows.cpp
+    service_windows.cpp)

@@ -1,0 +1,70 @@
+// MachineIdentity on Windows: the account name, its display name, the profile directory and the
+// computer's names, from the system (not only the environment, which a process may change).
+#ifndef WIN32_LEAN_AND_MEAN
+#define WIN32_LEAN_AND_MEAN
+#endif
+#ifndef SECURITY_WIN32
+#define SECURITY_WIN32
+#endif
+#include <windows.h>
+// clang-format off
+#include <secext.h>
+#include <userenv.h>
+// clang-format on
+
+#include <algorithm>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "common/win32.hpp"
+#include "privacy/privacy.hpp"
+
+namespace dollhouse::privacy {
+namespace {
+
+void add_unique(std::vector<std::string>& list, std::string value) {
+  while (!value.empty() && value.back() == ' ') value.pop_back();
+  if (value.empty() || std::find(list.begin(), list.end(), value) != list.end()) return;
+  list.push_back(std::move(value));
+}
+
+void add_variable(std::vector<std::string>& list, const wchar_t* name) {
+  if (const wchar_t* value = ::_wgetenv(name)) add_unique(list, win32::narrow(value));
+}
+
+}  // namespace
+
+MachineIdentity MachineIdentity::current() {
+  MachineIdentity who;
+  wchar_t buffer[1024];
+  DWORD size = static_cast<DWORD>(std::size(buffer));
+  if (::GetUserNameW(buffer, &size) && size > 1) {
+    add_unique(who.user_names, win32::narrow(std::wstring_view(buffer, size - 1)));
+  }
+  add_variable(who.user_names, L"USERNAME");
+  size = static_cast<DWORD>(std::size(buffer));
+  if (::GetUserNameExW(NameDisplay, buffer, &size) && size > 0) {
+    add_unique(who.real_names, win32::narrow(std::wstring_view(buffer, size)));
+  }
+  HANDLE token = nullptr;
+  if (::OpenProcessToken(::GetCurrentProcess(), TOKEN_QUERY, &token)) {
+    size = static_cast<DWORD>(std::size(buffer));
+    if (::GetUserProfileDirectoryW(token, buffer, &size) && size > 1) {
+      add_unique(who.home_dirs, win32::narrow(std::wstring_view(buffer, size - 1)));
+    }
+    ::CloseHandle(token);
+  }
+  add_variable(who.home_dirs, L"USERPROFILE");
+  for (auto format :
+       {ComputerNameDnsFullyQualified, ComputerNameDnsHostname, ComputerNameNetBIOS}) {
+    size = static_cast<DWORD>(std::size(buffer));
+    if (::GetComputerNameExW(format, buffer, &size) && size > 0) {
+      add_unique(who.host_names, win32::narrow(std::wstring_view(buffer, size)));
+    }
+  }
+  add_variable(who.host_names, L"COMPUTERNAME");
+  return who;
+}
+
+}  // namespace dollhouse::privacy
