@@ -1,9 +1,8 @@
 #!/bin/sh
 # Verifies the systemd user units with `systemd-analyze --user verify`, ExecStart pointed at the
 # built daemon. systemd-analyze exits 0 on unknown keys and bad values (it only warns), so any
-# line naming one of our units fails the test, as does a non-zero exit. Lines that do not name
-# our units are printed but ignored: in containers the user manager's own setup can warn about
-# things unrelated to these files (missing cgroup controllers, no D-Bus).
+# output at all fails the test, as does a non-zero exit. First it checks that it would notice:
+# a copy of the service unit with an unknown key must make systemd-analyze say something.
 #
 # usage: verify_systemd_units.sh SOURCE_DIR BIN_DIR
 set -eu
@@ -20,15 +19,28 @@ if grep -q '@[A-Z_]*@' "$tmp/units/dollhouse-telemetry.service"; then
   exit 1
 fi
 
-set +e
-out=$(XDG_RUNTIME_DIR="$tmp/runtime" systemd-analyze --user verify \
-  "$tmp/units/dollhouse-telemetry.socket" "$tmp/units/dollhouse-telemetry.service" 2>&1)
-rc=$?
-set -e
-[ -n "$out" ] && printf '%s\n' "$out"
-ours=$(printf '%s\n' "$out" | grep 'dollhouse-telemetry\.\(service\|socket\)' || true)
-if [ $rc -ne 0 ] || [ -n "$ours" ]; then
-  echo "FAIL: systemd-analyze exit $rc; about our units: ${ours:-nothing}" >&2
+verify() {
+  XDG_RUNTIME_DIR="$tmp/runtime" systemd-analyze --user verify "$@" 2>&1
+}
+
+# The check must be able to fail: an unknown key has to be reported.
+mkdir -m 700 "$tmp/bad"
+cp "$tmp/units/dollhouse-telemetry.socket" "$tmp/bad/"
+sed 's|^\[Service\]$|[Service]\nNoSuchSetting=yes|' "$tmp/units/dollhouse-telemetry.service" \
+  > "$tmp/bad/dollhouse-telemetry.service"
+bad=$(verify "$tmp/bad/dollhouse-telemetry.socket" "$tmp/bad/dollhouse-telemetry.service" || true)
+if ! printf '%s\n' "$bad" | grep -q NoSuchSetting; then
+  echo "FAIL: systemd-analyze did not report an unknown key, so this check proves nothing" >&2
   exit 1
 fi
-echo "OK: systemd-analyze --user verify found nothing to say about the units"
+
+set +e
+out=$(verify "$tmp/units/dollhouse-telemetry.socket" "$tmp/units/dollhouse-telemetry.service")
+rc=$?
+set -e
+if [ $rc -ne 0 ] || [ -n "$out" ]; then
+  printf '%s\n' "$out" >&2
+  echo "FAIL: systemd-analyze exit $rc, and the output above (it must say nothing)" >&2
+  exit 1
+fi
+echo "OK: systemd-analyze --user verify found nothing to say about the units (and does report an unknown key)"
