@@ -123,7 +123,7 @@ bool parse_iso8601(const std::string& text, SystemTime& out) {
   }
   if (pos + 1 != text.size() || text[pos] != 'Z') return false;
   if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) return false;
-  if (h < 0 || mi < 0 || s < 0) return false;
+  if (h < 0 || mi < 0 || s < 0 || y < kMinIsoYear || y > kMaxIsoYear) return false;
   // A date that does not exist ("02-30") is refused rather than rolled over into March.
   using namespace std::chrono;
   const year_month_day date(year(y), month(static_cast<unsigned>(mo)),

@@ -45,7 +45,11 @@ bool is_uuid(const std::string& text);
 
 // "2026-11-29T13:44:06.123Z": UTC, millisecond precision.
 std::string format_iso8601(SystemTime t);
-// Parses the forms format_iso8601 writes, with or without fractional seconds.
+// Parses the forms format_iso8601 writes, with or without fractional seconds. Years outside
+// kMinIsoYear..kMaxIsoYear are refused: a SystemTime (nanoseconds since 1970 in 64 bits) cannot
+// hold them, and such a date in an event or a query is a mistake anyway.
+inline constexpr int kMinIsoYear = 1900;
+inline constexpr int kMaxIsoYear = 2200;
 bool parse_iso8601(const std::string& text, SystemTime& out);
 
 std::int64_t to_unix_millis(SystemTime t);

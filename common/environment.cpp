@@ -1,6 +1,8 @@
 #include "common/environment.hpp"
 
 #ifdef _WIN32
+#include <process.h>
+
 #include "common/win32.hpp"
 #else
 #include <pwd.h>
@@ -30,10 +32,7 @@ bool is_set(const std::optional<std::string>& v) {
 EnvLookup process_env() {
   return [](const std::string& name) -> std::optional<std::string> {
 #ifdef _WIN32
-    // The wide environment, as UTF-8: getenv would give the ANSI code page.
-    const wchar_t* v = ::_wgetenv(win32::widen(name).c_str());
-    if (v == nullptr) return std::nullopt;
-    return win32::narrow(v);
+    return win32::environment_variable(name);
 #else
     const char* v = std::getenv(name.c_str());
     if (v == nullptr) return std::nullopt;
@@ -104,6 +103,14 @@ std::string resolve_socket_path(const std::optional<std::string>& flag, const En
 
 std::string pipe_name_for_sid(const std::string& sid) {
   return "\\\\.\\pipe\\dollhouse-telemetry-" + sid;
+}
+
+int current_process_id() {
+#ifdef _WIN32
+  return ::_getpid();
+#else
+  return static_cast<int>(::getpid());
+#endif
 }
 
 std::string detect_ci(const EnvLookup& env) {

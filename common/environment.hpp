@@ -48,6 +48,9 @@ struct KillSwitch {
 // detected CI environment, unless DOLLHOUSE_TELEMETRY=true|1|on|yes says otherwise.
 KillSwitch evaluate_kill_switches(const EnvLookup& env);
 
+// The id of this process (for messages and the daemon's status).
+int current_process_id();
+
 // The name of the CI variable that is set, or empty when none is.
 std::string detect_ci(const EnvLookup& env);
 

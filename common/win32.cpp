@@ -116,7 +116,26 @@ std::vector<std::string> utf8_arguments() {
 }
 
 std::string owner_only_sddl(const std::string& sid) {
-  return "D:P(A;;GA;;;" + sid + ")";
+  return "O:" + sid + "D:P(A;;GA;;;" + sid + ")";
+}
+
+std::optional<std::string> environment_variable(const std::string& name) {
+  const std::wstring wide_name = widen(name);
+  std::wstring value(256, L'\0');
+  while (true) {
+    ::SetLastError(ERROR_SUCCESS);
+    DWORD n = ::GetEnvironmentVariableW(wide_name.c_str(), value.data(),
+                                        static_cast<DWORD>(value.size()));
+    if (n == 0) {
+      if (::GetLastError() == ERROR_ENVVAR_NOT_FOUND) return std::nullopt;
+      return std::string();  // set, but empty
+    }
+    if (n < value.size()) {
+      value.resize(n);
+      return narrow(value);
+    }
+    value.resize(n);  // n is the size needed, terminator included
+  }
 }
 
 }  // namespace dollhouse::win32

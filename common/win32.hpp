@@ -27,12 +27,16 @@ Result<std::string> current_user_sid();
 // SIDs of both process tokens). nullopt when the other process cannot be inspected.
 std::optional<bool> process_runs_as_current_user(unsigned long pid);
 
+// An environment variable in UTF-8, read from the wide environment (getenv, and _wgetenv in the
+// older C runtime, go through the ANSI code page). nullopt when it is not set.
+std::optional<std::string> environment_variable(const std::string& name);
+
 // This process's command-line arguments in UTF-8 (argv holds them in the ANSI code page, which
 // cannot spell every file name).
 std::vector<std::string> utf8_arguments();
 
-// A security descriptor in SDDL that admits only `sid`, with full access and no inherited
-// entries: "D:P(A;;GA;;;<sid>)".
+// A security descriptor in SDDL owned by `sid` that admits only `sid`, with full access and no
+// inherited entries: "O:<sid>D:P(A;;GA;;;<sid>)".
 std::string owner_only_sddl(const std::string& sid);
 
 }  // namespace dollhouse::win32

@@ -2,9 +2,11 @@
 
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
+#include "common/native_path.hpp"
 #include "common/private_file.hpp"
 #include "daemon/settings.hpp"
 #include "privacy/privacy.hpp"
@@ -115,7 +117,7 @@ Result<TelemetryConfig> config_from_json(const json& j) {
 LoadedConfig load_config(const std::string& path, SystemTime now) {
   LoadedConfig out;
   out.config = default_config(now);
-  std::ifstream in(path, std::ios::binary);
+  std::ifstream in(native_path(path), std::ios::binary);
   if (!in) return out;
   out.existed = true;
   std::stringstream buf;
@@ -131,7 +133,10 @@ LoadedConfig load_config(const std::string& path, SystemTime now) {
   }
   // Keep the damaged file for the user to inspect; start over with no consent.
   std::string aside = path + ".corrupt-" + std::to_string(to_unix_millis(now));
-  if (std::rename(path.c_str(), aside.c_str()) == 0) out.moved_aside = aside;
+  in.close();
+  std::error_code ec;
+  std::filesystem::rename(native_path(path), native_path(aside), ec);
+  if (!ec) out.moved_aside = aside;
   return out;
 }
 

@@ -1,12 +1,6 @@
 #include "daemon/daemon.hpp"
 
 #include <spdlog/spdlog.h>
-#ifdef _WIN32
-#include <process.h>
-#define getpid _getpid
-#else
-#include <unistd.h>
-#endif
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
@@ -53,20 +47,39 @@ void Daemon::shutdown() {
   sessions_.clear();
 }
 
+namespace {
+
+// A client that went away between connecting and being accepted.
+bool client_left_early(const boost::system::error_code& ec) {
+  if (ec == asio::error::connection_aborted || ec == asio::error::connection_reset) return true;
+#ifdef _WIN32
+  // ERROR_NO_DATA (232), ERROR_PIPE_NOT_CONNECTED (233): the pipe client closed already.
+  if (ec.category() == asio::error::get_system_category() &&
+      (ec.value() == 232 || ec.value() == 233)) {
+    return true;
+  }
+#endif
+  return false;
+}
+
+}  // namespace
+
 void Daemon::do_accept() {
   if (stopping_) return;
   acceptor_->async_accept([this](const boost::system::error_code& ec, Session::Socket socket) {
     if (ec) {
-      if (ec != asio::error::operation_aborted && !stopping_) {
-        // Out of descriptors, or a pipe instance that cannot be made: try again shortly rather
-        // than spin on an error that will not clear at once.
-        spdlog::warn("accept failed: {}; retrying in {} ms", ec.message(),
-                     kAcceptRetryDelay.count());
-        accept_retry_timer_.expires_after(kAcceptRetryDelay);
-        accept_retry_timer_.async_wait([this](const boost::system::error_code& wait_ec) {
-          if (!wait_ec) do_accept();
-        });
+      if (ec == asio::error::operation_aborted || stopping_) return;
+      if (client_left_early(ec)) {
+        do_accept();  // that client's problem only: the next one is accepted at once
+        return;
       }
+      // Out of descriptors, or a pipe instance that cannot be made: try again shortly rather
+      // than spin on an error that will not clear at once.
+      spdlog::warn("accept failed: {}; retrying in {} ms", ec.message(), kAcceptRetryDelay.count());
+      accept_retry_timer_.expires_after(kAcceptRetryDelay);
+      accept_retry_timer_.async_wait([this](const boost::system::error_code& wait_ec) {
+        if (!wait_ec) do_accept();
+      });
       return;
     }
     if (!ipc::peer_is_same_user(socket).value_or(false)) {
@@ -219,7 +232,7 @@ json Daemon::status_base() const {
                                                  {"consecutiveFailures", 0}}},
           {"daemon",
            {{"version", DOLLHOUSE_VERSION},
-            {"pid", static_cast<int>(::getpid())},
+            {"pid", current_process_id()},
             {"startedAt", started_at_},
             {"dataRoot", options_.data_root},
             {"socket", options_.socket_path},

@@ -4,6 +4,7 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "common/native_path.hpp"
 #include "daemon/settings.hpp"
 #include "ipc/private_directory.hpp"
 
@@ -18,8 +19,15 @@ Status setup_logging(const std::string& logs_dir, const std::string& level) {
   if (Status st = ipc::prepare_private_directory(logs_dir); !st) return st;
   try {
     auto console = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
-    auto file = std::make_shared<spdlog::sinks::rotating_file_sink_mt>(logs_dir + "/telemetryd.log",
-                                                                       kLogFileBytes, kLogFiles);
+    // spdlog names files with filename_t: UTF-16 when built with SPDLOG_WCHAR_FILENAMES (as a
+    // Windows build should be, so that any profile path works), else narrow text.
+#if defined(_WIN32) && !defined(SPDLOG_WCHAR_FILENAMES)
+    const spdlog::filename_t log_file = logs_dir + "/telemetryd.log";  // ANSI code page
+#else
+    const spdlog::filename_t log_file = native_path(logs_dir + "/telemetryd.log").native();
+#endif
+    auto file =
+        std::make_shared<spdlog::sinks::rotating_file_sink_mt>(log_file, kLogFileBytes, kLogFiles);
     auto logger =
         std::make_shared<spdlog::logger>("telemetryd", spdlog::sinks_init_list{console, file});
     logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v");

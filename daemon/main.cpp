@@ -17,17 +17,21 @@
 int main() {
   // UTF-8 arguments: argv would hold them in the ANSI code page.
   std::vector<std::string> utf8 = dollhouse::win32::utf8_arguments();
+  if (utf8.empty()) utf8.push_back("dollhouse-telemetryd");  // CLI11 reads argv[0]
   std::vector<char*> args;
   for (auto& a : utf8) args.push_back(a.data());
   if (args.size() < 2 || std::strcmp(args[1], dollhouse::winsvc::kServiceFlag) != 0) {
-    return dollhouse::daemon::RunDaemon(static_cast<int>(args.size()), args.data());
+    const int argc = static_cast<int>(args.size());
+    args.push_back(nullptr);  // argv[argc] is null, as for any main()
+    return dollhouse::daemon::RunDaemon(argc, args.data());
   }
   args.erase(args.begin() + 1);  // the daemon's own parser does not know --service
+  args.push_back(nullptr);       // argv[argc] is null, as for any main()
   auto result = dollhouse::winsvc::run_as_service(
       [&args](const dollhouse::winsvc::ReadyCallback& ready) {
         dollhouse::daemon::ServiceHooks hooks;
         hooks.on_ready = ready;
-        return dollhouse::daemon::RunDaemon(static_cast<int>(args.size()), args.data(), hooks);
+        return dollhouse::daemon::RunDaemon(static_cast<int>(args.size()) - 1, args.data(), hooks);
       },
       [](std::string_view message) {
         // RunDaemon sets up the log file (<data root>\logs\telemetryd.log) before it serves.

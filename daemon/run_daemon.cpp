@@ -1,9 +1,6 @@
 #include "daemon/run_daemon.hpp"
 
-#ifdef _WIN32
-#include <process.h>
-#define getpid _getpid
-#else
+#ifndef _WIN32
 #include <sys/stat.h>
 #include <unistd.h>
 #endif
@@ -221,7 +218,7 @@ int RunDaemon(int argc, char** argv, const ServiceHooks& hooks) {
     });
   }
   spdlog::info("dollhouse-telemetryd {} listening on {} (pid {})", DOLLHOUSE_VERSION, socket_path,
-               ::getpid());
+               current_process_id());
   if (Status st = notify_service_manager("READY=1", env); !st) spdlog::warn("{}", st.message());
   io.run();
 

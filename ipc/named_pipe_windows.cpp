@@ -94,13 +94,14 @@ Status prepare_private_directory(const std::string& dir) {
   if (ec) return Status::error("io_error", "cannot create " + dir + ": " + ec.message());
   auto sid = win32::current_user_sid();
   if (!sid) return sid.status();
-  // A new directory is created with its access list: this user only, inherited by what is
-  // created inside (OICI), nothing inherited from above (P). An existing directory is left as
-  // it is (rewriting it would rewrite the inherited entries of everything below it), but it
-  // must belong to this user.
+  // A new directory is created owned by this user, with its access list: this user only,
+  // inherited by what is created inside (OICI), nothing inherited from above (P). An existing
+  // directory is left as it is (rewriting it would rewrite the inherited entries of everything
+  // below it), but it must belong to this user.
   PSECURITY_DESCRIPTOR descriptor = nullptr;
   if (!::ConvertStringSecurityDescriptorToSecurityDescriptorW(
-          widen("D:P(A;OICI;FA;;;" + *sid + ")").c_str(), SDDL_REVISION_1, &descriptor, nullptr)) {
+          widen("O:" + *sid + "D:P(A;OICI;FA;;;" + *sid + ")").c_str(), SDDL_REVISION_1,
+          &descriptor, nullptr)) {
     return Status::error("io_error",
                          "cannot build an access list: " + error_text(::GetLastError()));
   }

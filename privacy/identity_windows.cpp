@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <cwchar>
 #include <string>
 #include <vector>
 
@@ -29,8 +30,8 @@ void add_unique(std::vector<std::string>& list, std::string value) {
   list.push_back(std::move(value));
 }
 
-void add_variable(std::vector<std::string>& list, const wchar_t* name) {
-  if (const wchar_t* value = ::_wgetenv(name)) add_unique(list, win32::narrow(value));
+void add_variable(std::vector<std::string>& list, const char* name) {
+  if (auto value = win32::environment_variable(name)) add_unique(list, *value);
 }
 
 }  // namespace
@@ -42,7 +43,7 @@ MachineIdentity MachineIdentity::current() {
   if (::GetUserNameW(buffer, &size) && size > 1) {
     add_unique(who.user_names, win32::narrow(std::wstring_view(buffer, size - 1)));
   }
-  add_variable(who.user_names, L"USERNAME");
+  add_variable(who.user_names, "USERNAME");
   size = static_cast<DWORD>(std::size(buffer));
   if (::GetUserNameExW(NameDisplay, buffer, &size) && size > 0) {
     add_unique(who.real_names, win32::narrow(std::wstring_view(buffer, size)));
@@ -50,12 +51,14 @@ MachineIdentity MachineIdentity::current() {
   HANDLE token = nullptr;
   if (::OpenProcessToken(::GetCurrentProcess(), TOKEN_QUERY, &token)) {
     size = static_cast<DWORD>(std::size(buffer));
-    if (::GetUserProfileDirectoryW(token, buffer, &size) && size > 1) {
-      add_unique(who.home_dirs, win32::narrow(std::wstring_view(buffer, size - 1)));
+    // The size it reports on success is not specified: the text ends at the terminator.
+    if (::GetUserProfileDirectoryW(token, buffer, &size)) {
+      add_unique(who.home_dirs,
+                 win32::narrow(std::wstring_view(buffer, ::wcsnlen(buffer, std::size(buffer)))));
     }
     ::CloseHandle(token);
   }
-  add_variable(who.home_dirs, L"USERPROFILE");
+  add_variable(who.home_dirs, "USERPROFILE");
   for (auto format :
        {ComputerNameDnsFullyQualified, ComputerNameDnsHostname, ComputerNameNetBIOS}) {
     size = static_cast<DWORD>(std::size(buffer));
@@ -63,7 +66,7 @@ MachineIdentity MachineIdentity::current() {
       add_unique(who.host_names, win32::narrow(std::wstring_view(buffer, size)));
     }
   }
-  add_variable(who.host_names, L"COMPUTERNAME");
+  add_variable(who.host_names, "COMPUTERNAME");
   return who;
 }
 

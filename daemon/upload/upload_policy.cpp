@@ -13,7 +13,8 @@ namespace {
 
 // "Sun, 06 Nov 1994 08:49:37 GMT" (RFC 9110 IMF-fixdate), with <chrono> calendar arithmetic so
 // every platform reads it the same way (no strptime or timegm).
-std::optional<SystemTime> parse_imf_fixdate(std::string_view value) {
+// Returns Unix milliseconds; any year sscanf can read fits (no nanosecond SystemTime involved).
+std::optional<std::int64_t> parse_imf_fixdate(std::string_view value) {
   static constexpr std::array<const char*, 7> kDays = {"Mon", "Tue", "Wed", "Thu",
                                                        "Fri", "Sat", "Sun"};
   static constexpr std::array<const char*, 12> kMonths = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
@@ -34,13 +35,15 @@ std::optional<SystemTime> parse_imf_fixdate(std::string_view value) {
   };
   const int month_index = named(kMonths, month_name);
   if (named(kDays, weekday) < 0 || month_index < 0) return std::nullopt;
-  if (h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 60) return std::nullopt;
+  if (h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 60 || d < 1 || d > 31) {
+    return std::nullopt;
+  }
   using namespace std::chrono;
   const year_month_day date(year(y), month(static_cast<unsigned>(month_index + 1)),
                             day(static_cast<unsigned>(d)));
   if (!date.ok()) return std::nullopt;
-  return time_point_cast<SystemTime::duration>(sys_days(date) + hours(h) + minutes(mi) +
-                                               seconds(sec));
+  const sys_seconds at = sys_days(date) + hours(h) + minutes(mi) + seconds(sec);
+  return duration_cast<milliseconds>(at.time_since_epoch()).count();
 }
 
 }  // namespace
@@ -72,7 +75,7 @@ std::optional<Millis> parse_retry_after(std::string_view value, SystemTime now) 
   // IMF-fixdate, the form HTTP/1.1 servers send: "Sun, 06 Nov 1994 08:49:37 GMT".
   auto at = parse_imf_fixdate(value);
   if (!at) return std::nullopt;
-  std::int64_t delta = to_unix_millis(*at) - to_unix_millis(now);
+  std::int64_t delta = *at - to_unix_millis(now);
   return Millis(std::max<std::int64_t>(delta, 0));
 }
 

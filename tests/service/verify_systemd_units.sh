@@ -12,7 +12,9 @@ tmp=$(mktemp -d /tmp/dh-units-XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 mkdir -m 700 "$tmp/units" "$tmp/runtime"
 cp "$src/systemd/dollhouse-telemetry.socket" "$tmp/units/"
-sed "s|@BINDIR@|$bin|g" "$src/systemd/dollhouse-telemetry.service.in" \
+# Escape what sed treats specially in a replacement (\, &, and the | delimiter).
+bin_escaped=$(printf '%s\n' "$bin" | sed 's/[\\&|]/\\&/g')
+sed "s|@BINDIR@|$bin_escaped|g" "$src/systemd/dollhouse-telemetry.service.in" \
   > "$tmp/units/dollhouse-telemetry.service"
 if grep -q '@[A-Z_]*@' "$tmp/units/dollhouse-telemetry.service"; then
   echo "FAIL: a placeholder was left in the service unit" >&2

@@ -42,7 +42,7 @@ struct FakeDaemon::Server {
 
   void accept() {
     listener->async_accept([this](const boost::system::error_code& ec, ipc::LocalStream stream) {
-      if (ec == asio::error::operation_aborted) return;  // closed by stop()
+      if (stopped || ec == asio::error::operation_aborted) return;  // closed by stop()
       if (ec) return accept();  // a client that left before it was accepted
       connections.push_back(std::make_shared<Connection>(std::move(stream)));
       {
@@ -117,6 +117,7 @@ struct FakeDaemon::Server {
   }
 
   void stop() {
+    stopped = true;
     listener->close();
     for (auto& conn : std::list<std::shared_ptr<Connection>>(connections)) close(conn);
   }
@@ -124,6 +125,7 @@ struct FakeDaemon::Server {
   FakeDaemon& daemon;
   asio::io_context io{1};
   std::optional<ipc::LocalListener> listener;
+  bool stopped = false;
   std::list<std::shared_ptr<Connection>> connections;
 };
 

@@ -115,6 +115,10 @@ TEST(ParseIso8601, RejectsGarbageAndLeavesOutputUntouched) {
       "2026-02-30T00:00:00Z",  // no such day
       "2025-02-29T00:00:00Z",  // not a leap year
       "2026-04-31T00:00:00Z",
+      "9999-12-31T00:00:00Z",  // beyond what a SystemTime holds
+      "0001-01-01T00:00:00Z",
+      "1899-12-31T23:59:59Z",
+      "2201-01-01T00:00:00Z",
   };
   const SystemTime sentinel = from_unix_millis(42);
   for (const auto& text : bad) {

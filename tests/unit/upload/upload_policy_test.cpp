@@ -91,6 +91,12 @@ TEST(RetryAfter, SecondsAndHttpDatesRelativeToNow) {
   EXPECT_FALSE(parse_retry_after("soon", now));
   EXPECT_FALSE(parse_retry_after("-5", now));
   EXPECT_FALSE(parse_retry_after("Wed, 21 Oct 2026 07:28:00", now)) << "no zone";
+  EXPECT_FALSE(parse_retry_after("Sat, 31 Nov 2026 07:28:00 GMT", now)) << "no such day";
+  EXPECT_FALSE(parse_retry_after("Wed, 21 Okt 2026 07:28:00 GMT", now)) << "no such month";
+  // Far-future dates are read (the caller caps the wait), with no overflow on the way.
+  auto far = parse_retry_after("Fri, 31 Dec 9999 23:59:59 GMT", now);
+  ASSERT_TRUE(far);
+  EXPECT_GT(*far, Millis(std::int64_t{7900} * 365 * 24 * 3600 * 1000));
 }
 
 TEST(StatusClasses, RetryOnlyWhatMaySucceedLater) {
