@@ -25,7 +25,7 @@ find_package(Threads REQUIRED)
 
 # Windows 10 APIs; static runtime so the programs run without MinGW DLLs next to them.
 target_compile_definitions(dollhouse_build_flags INTERFACE _WIN32_WINNT=0x0A00 WINVER=0x0A00
-                           UNICODE _UNICODE)
+                           UNICODE _UNICODE WIN32_LEAN_AND_MEAN NOMINMAX)
 target_link_options(dollhouse_build_flags INTERFACE -static)
 
 add_subdirectory(common)

@@ -1,9 +1,6 @@
 #include "common/clock.hpp"
 
 #ifdef _WIN32
-#ifndef WIN32_LEAN_AND_MEAN
-#define WIN32_LEAN_AND_MEAN
-#endif
 #include <windows.h>
 // clang-format off
 #include <bcrypt.h>

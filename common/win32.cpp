@@ -1,16 +1,7 @@
 #include "common/win32.hpp"
 
-#ifndef WIN32_LEAN_AND_MEAN
-#define WIN32_LEAN_AND_MEAN
-#endif
-#ifndef NOMINMAX
-#define NOMINMAX
-#endif
-#include <windows.h>
-// clang-format off
 #include <sddl.h>
 #include <shellapi.h>
-// clang-format on
 
 #include <memory>
 #include <vector>
@@ -115,8 +106,47 @@ std::vector<std::string> utf8_arguments() {
   return args;
 }
 
-std::string owner_only_sddl(const std::string& sid) {
-  return "O:" + sid + "D:P(A;;GA;;;" + sid + ")";
+Utf8Argv::Utf8Argv(const char* program) : args_(utf8_arguments()) {
+  if (args_.empty()) args_.emplace_back(program);
+  for (auto& a : args_) pointers_.push_back(a.data());
+  pointers_.push_back(nullptr);
+}
+
+void Utf8Argv::erase(int index) {
+  if (index <= 0 || index >= argc()) return;
+  pointers_.erase(pointers_.begin() + index);  // args_ keeps the text the others point into
+}
+
+Result<UserOnlySecurity> UserOnlySecurity::create(Inherit inherit) {
+  auto sid = current_user_sid();
+  if (!sid) return sid.status();
+  // O: owner; D:P protected DACL; A;OICI;FA (inherited by files and folders, all file rights)
+  // or A;;GA (all rights) for the user alone.
+  const std::string entry = inherit == Inherit::kToChildren ? "(A;OICI;FA;;;" : "(A;;GA;;;";
+  const std::string sddl = "O:" + *sid + "D:P" + entry + *sid + ")";
+  PSECURITY_DESCRIPTOR descriptor = nullptr;
+  if (!::ConvertStringSecurityDescriptorToSecurityDescriptorW(widen(sddl).c_str(), SDDL_REVISION_1,
+                                                              &descriptor, nullptr)) {
+    return Status::error("io_error", "cannot build an access list for this user only: " +
+                                         error_text(::GetLastError()));
+  }
+  return UserOnlySecurity(std::move(*sid), descriptor);
+}
+
+UserOnlySecurity::UserOnlySecurity(std::string sid, PSECURITY_DESCRIPTOR descriptor)
+    : sid_(std::move(sid)) {
+  attributes_.nLength = sizeof attributes_;
+  attributes_.lpSecurityDescriptor = descriptor;
+  attributes_.bInheritHandle = FALSE;
+}
+
+UserOnlySecurity::UserOnlySecurity(UserOnlySecurity&& other) noexcept
+    : sid_(std::move(other.sid_)), attributes_(other.attributes_) {
+  other.attributes_.lpSecurityDescriptor = nullptr;
+}
+
+UserOnlySecurity::~UserOnlySecurity() {
+  if (attributes_.lpSecurityDescriptor != nullptr) ::LocalFree(attributes_.lpSecurityDescriptor);
 }
 
 std::optional<std::string> environment_variable(const std::string& name) {

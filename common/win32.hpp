@@ -1,8 +1,11 @@
-// Small Windows helpers shared by ipc, ctl and the service wrapper: UTF-8 <-> UTF-16, error
-// text, and who the current user is. Compiled on Windows only.
+// Small Windows helpers shared by ipc, ctl, the daemon and the service wrapper: UTF-8 <-> UTF-16,
+// error text, who the current user is, and objects only that user may use. Compiled on Windows
+// only (the Windows build defines WIN32_LEAN_AND_MEAN and NOMINMAX for every file).
 #pragma once
 
 #ifdef _WIN32
+
+#include <windows.h>
 
 #include <optional>
 #include <string>
@@ -35,9 +38,45 @@ std::optional<std::string> environment_variable(const std::string& name);
 // cannot spell every file name).
 std::vector<std::string> utf8_arguments();
 
-// A security descriptor in SDDL owned by `sid` that admits only `sid`, with full access and no
-// inherited entries: "O:<sid>D:P(A;;GA;;;<sid>)".
-std::string owner_only_sddl(const std::string& sid);
+// utf8_arguments() laid out as main()'s argc and argv (argv[argc] is null). Never empty: a
+// missing program name becomes `program`, since argument parsers read argv[0].
+class Utf8Argv {
+ public:
+  explicit Utf8Argv(const char* program);
+  Utf8Argv(const Utf8Argv&) = delete;
+  Utf8Argv& operator=(const Utf8Argv&) = delete;
+  int argc() const { return static_cast<int>(args_.size()); }
+  char** argv() { return pointers_.data(); }
+  // Drops the argument at `index` (> 0), keeping the layout.
+  void erase(int index);
+
+ private:
+  std::vector<std::string> args_;
+  std::vector<char*> pointers_;
+};
+
+// Security attributes for creating an object that only the current user may use: owned by the
+// user, a protected DACL (nothing inherited from above) with one entry allowing the user
+// everything. With kToChildren the entry is also inherited by what is created inside (for a
+// directory).
+class UserOnlySecurity {
+ public:
+  enum class Inherit { kNo, kToChildren };
+  // Errors: "io_error" when the user or the descriptor cannot be had.
+  static Result<UserOnlySecurity> create(Inherit inherit = Inherit::kNo);
+  UserOnlySecurity(UserOnlySecurity&& other) noexcept;
+  UserOnlySecurity& operator=(UserOnlySecurity&&) = delete;
+  UserOnlySecurity(const UserOnlySecurity&) = delete;
+  ~UserOnlySecurity();
+
+  SECURITY_ATTRIBUTES* attributes() { return &attributes_; }
+  const std::string& sid() const { return sid_; }
+
+ private:
+  UserOnlySecurity(std::string sid, PSECURITY_DESCRIPTOR descriptor);
+  std::string sid_;
+  SECURITY_ATTRIBUTES attributes_{};
+};
 
 }  // namespace dollhouse::win32
 

@@ -1,15 +1,8 @@
 // The local transport on Windows: named pipes with overlapped I/O.
-#ifndef WIN32_LEAN_AND_MEAN
-#define WIN32_LEAN_AND_MEAN
-#endif
-#ifndef NOMINMAX
-#define NOMINMAX
-#endif
 #include <windows.h>
-// clang-format off
+
 #include <aclapi.h>
 #include <sddl.h>
-// clang-format on
 
 #include <algorithm>
 #include <filesystem>
@@ -92,26 +85,14 @@ Status prepare_private_directory(const std::string& dir) {
   std::error_code ec;
   if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path(), ec);
   if (ec) return Status::error("io_error", "cannot create " + dir + ": " + ec.message());
-  auto sid = win32::current_user_sid();
-  if (!sid) return sid.status();
   // A new directory is created owned by this user, with its access list: this user only,
-  // inherited by what is created inside (OICI), nothing inherited from above (P). An existing
-  // directory is left as it is (rewriting it would rewrite the inherited entries of everything
-  // below it), but it must belong to this user.
-  PSECURITY_DESCRIPTOR descriptor = nullptr;
-  if (!::ConvertStringSecurityDescriptorToSecurityDescriptorW(
-          widen("O:" + *sid + "D:P(A;OICI;FA;;;" + *sid + ")").c_str(), SDDL_REVISION_1,
-          &descriptor, nullptr)) {
-    return Status::error("io_error",
-                         "cannot build an access list: " + error_text(::GetLastError()));
-  }
-  SECURITY_ATTRIBUTES attributes{};
-  attributes.nLength = sizeof attributes;
-  attributes.lpSecurityDescriptor = descriptor;
-  BOOL created = ::CreateDirectoryW(path.c_str(), &attributes);
-  DWORD err = created ? ERROR_SUCCESS : ::GetLastError();
-  ::LocalFree(descriptor);
-  if (created) return Status::ok();
+  // inherited by what is created inside, nothing inherited from above. An existing directory is
+  // left as it is (rewriting it would rewrite the inherited entries of everything below it),
+  // but it must belong to this user.
+  auto security = win32::UserOnlySecurity::create(win32::UserOnlySecurity::Inherit::kToChildren);
+  if (!security) return security.status();
+  if (::CreateDirectoryW(path.c_str(), security->attributes())) return Status::ok();
+  DWORD err = ::GetLastError();
   if (err != ERROR_ALREADY_EXISTS) {
     return Status::error("io_error", "cannot create " + dir + ": " + error_text(err));
   }
@@ -137,7 +118,7 @@ Status prepare_private_directory(const std::string& dir) {
     ::LocalFree(owner_text);
   }
   ::LocalFree(existing);
-  if (owner_sid != *sid) {
+  if (owner_sid != security->sid()) {
     return Status::error("insecure_path",
                          dir + " belongs to another user; choose a directory of your own");
   }
@@ -150,27 +131,16 @@ Result<void*> create_pipe_instance(const std::string& name, bool first) {
   if (!is_pipe_name(name)) {
     return Status::error("invalid_path", "not a local pipe name (\\\\.\\pipe\\...): " + name);
   }
-  auto sid = win32::current_user_sid();
-  if (!sid) return sid.status();
-  PSECURITY_DESCRIPTOR descriptor = nullptr;
-  if (!::ConvertStringSecurityDescriptorToSecurityDescriptorW(
-          widen(win32::owner_only_sddl(*sid)).c_str(), SDDL_REVISION_1, &descriptor, nullptr)) {
-    return Status::error("io_error",
-                         "cannot build the pipe's access list: " + error_text(::GetLastError()));
-  }
-  SECURITY_ATTRIBUTES attributes{};
-  attributes.nLength = sizeof attributes;
-  attributes.lpSecurityDescriptor = descriptor;
-  attributes.bInheritHandle = FALSE;
+  auto security = win32::UserOnlySecurity::create();
+  if (!security) return security.status();
   DWORD open_mode = PIPE_ACCESS_DUPLEX | FILE_FLAG_OVERLAPPED;
   if (first) open_mode |= FILE_FLAG_FIRST_PIPE_INSTANCE;
   HANDLE pipe = ::CreateNamedPipeW(
       widen(name).c_str(), open_mode,
       PIPE_TYPE_BYTE | PIPE_READMODE_BYTE | PIPE_WAIT | PIPE_REJECT_REMOTE_CLIENTS,
-      PIPE_UNLIMITED_INSTANCES, kPipeBufferBytes, kPipeBufferBytes, 0, &attributes);
-  DWORD err = ::GetLastError();
-  ::LocalFree(descriptor);
+      PIPE_UNLIMITED_INSTANCES, kPipeBufferBytes, kPipeBufferBytes, 0, security->attributes());
   if (pipe == INVALID_HANDLE_VALUE) {
+    DWORD err = ::GetLastError();
     if (err == ERROR_ACCESS_DENIED || err == ERROR_PIPE_BUSY) {
       return Status::error("in_use", name +
                                          " is already held by another process (another "

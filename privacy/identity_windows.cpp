@@ -1,8 +1,5 @@
 // MachineIdentity on Windows: the account name, its display name, the profile directory and the
 // computer's names, from the system (not only the environment, which a process may change).
-#ifndef WIN32_LEAN_AND_MEAN
-#define WIN32_LEAN_AND_MEAN
-#endif
 #ifndef SECURITY_WIN32
 #define SECURITY_WIN32
 #endif
@@ -19,19 +16,14 @@
 #include <vector>
 
 #include "common/win32.hpp"
+#include "privacy/identity_names.hpp"
 #include "privacy/privacy.hpp"
 
 namespace dollhouse::privacy {
 namespace {
 
-void add_unique(std::vector<std::string>& list, std::string value) {
-  while (!value.empty() && value.back() == ' ') value.pop_back();
-  if (value.empty() || std::find(list.begin(), list.end(), value) != list.end()) return;
-  list.push_back(std::move(value));
-}
-
 void add_variable(std::vector<std::string>& list, const char* name) {
-  if (auto value = win32::environment_variable(name)) add_unique(list, *value);
+  if (auto value = win32::environment_variable(name)) add_identity_name(list, *value);
 }
 
 }  // namespace
@@ -41,20 +33,20 @@ MachineIdentity MachineIdentity::current() {
   wchar_t buffer[1024];
   DWORD size = static_cast<DWORD>(std::size(buffer));
   if (::GetUserNameW(buffer, &size) && size > 1) {
-    add_unique(who.user_names, win32::narrow(std::wstring_view(buffer, size - 1)));
+    add_identity_name(who.user_names, win32::narrow(std::wstring_view(buffer, size - 1)));
   }
   add_variable(who.user_names, "USERNAME");
   size = static_cast<DWORD>(std::size(buffer));
   if (::GetUserNameExW(NameDisplay, buffer, &size) && size > 0) {
-    add_unique(who.real_names, win32::narrow(std::wstring_view(buffer, size)));
+    add_identity_name(who.real_names, win32::narrow(std::wstring_view(buffer, size)));
   }
   HANDLE token = nullptr;
   if (::OpenProcessToken(::GetCurrentProcess(), TOKEN_QUERY, &token)) {
     size = static_cast<DWORD>(std::size(buffer));
     // The size it reports on success is not specified: the text ends at the terminator.
     if (::GetUserProfileDirectoryW(token, buffer, &size)) {
-      add_unique(who.home_dirs,
-                 win32::narrow(std::wstring_view(buffer, ::wcsnlen(buffer, std::size(buffer)))));
+      add_identity_name(who.home_dirs, win32::narrow(std::wstring_view(
+                                           buffer, ::wcsnlen(buffer, std::size(buffer)))));
     }
     ::CloseHandle(token);
   }
@@ -63,7 +55,7 @@ MachineIdentity MachineIdentity::current() {
        {ComputerNameDnsFullyQualified, ComputerNameDnsHostname, ComputerNameNetBIOS}) {
     size = static_cast<DWORD>(std::size(buffer));
     if (::GetComputerNameExW(format, buffer, &size) && size > 0) {
-      add_unique(who.host_names, win32::narrow(std::wstring_view(buffer, size)));
+      add_identity_name(who.host_names, win32::narrow(std::wstring_view(buffer, size)));
     }
   }
   add_variable(who.host_names, "COMPUTERNAME");

@@ -1,8 +1,5 @@
 #include "windows-service/service_host.hpp"
 
-#ifndef WIN32_LEAN_AND_MEAN
-#define WIN32_LEAN_AND_MEAN
-#endif
 #include <windows.h>
 
 #include <mutex>

@@ -3,9 +3,6 @@
 // that user, so every user has their own daemon, pipe, data root and consent (collection stays
 // off until that user agrees). Registering a service needs an administrator once; without
 // one, install says so, and dollhousectl keeps starting the daemon on demand.
-#ifndef WIN32_LEAN_AND_MEAN
-#define WIN32_LEAN_AND_MEAN
-#endif
 #include <windows.h>
 // clang-format off
 #include <knownfolders.h>

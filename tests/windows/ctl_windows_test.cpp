@@ -2,9 +2,6 @@
 // registration with the service control manager (Wine's in CI), argument quoting for the
 // programs it starts, and the user-only export file. With "--print-args", this program prints
 // its arguments one per line (the child for the quoting test).
-#ifndef WIN32_LEAN_AND_MEAN
-#define WIN32_LEAN_AND_MEAN
-#endif
 #include <windows.h>
 // clang-format off
 #include <knownfolders.h>

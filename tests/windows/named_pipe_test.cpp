@@ -1,9 +1,6 @@
 // The named-pipe transport through the interface the daemon uses (LocalListener, LocalStream)
 // and the one clients use (LineConnection): overlapped round trips, concurrent clients,
 // deadlines, closing, the user-only access list, and refusing a second holder of the name.
-#ifndef WIN32_LEAN_AND_MEAN
-#define WIN32_LEAN_AND_MEAN
-#endif
 #include <windows.h>
 // clang-format off
 #include <aclapi.h>

@@ -3,9 +3,6 @@
 // states the SCM saw, the exit code it recorded, and the wrapper's log. Run with
 // "--as-service LOG", the program is the service: it serves until asked to stop, then
 // returns 7.
-#ifndef WIN32_LEAN_AND_MEAN
-#define WIN32_LEAN_AND_MEAN
-#endif
 #include <windows.h>
 
 #include <atomic>

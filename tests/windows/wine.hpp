@@ -4,9 +4,6 @@
 // skip only that part. And a helper for a service manager that is still starting up.
 #pragma once
 
-#ifndef WIN32_LEAN_AND_MEAN
-#define WIN32_LEAN_AND_MEAN
-#endif
 #include <windows.h>
 
 #include <chrono>
