@@ -126,48 +126,52 @@ Result<ipc::LineConnection> connect(const std::string& name) {
   return ipc::LineConnection::connect(name, Clock::now() + 5s);
 }
 
-TEST(NamedPipe, OverlappedRoundTripThroughTheDaemonsListener) {
-  const std::string name = unique_pipe("roundtrip");
-  EchoServer server(name);
-  ASSERT_TRUE(server.open_status()) << server.open_status().message();
-  auto conn = connect(name);
-  ASSERT_TRUE(conn) << conn.status().message();
+// An echo server on a pipe of its own, and one client already connected to it.
+class EchoPipe : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    server_ = std::make_unique<EchoServer>(name_);
+    ASSERT_TRUE(server_->open_status()) << server_->open_status().message();
+    auto opened = connect(name_);
+    ASSERT_TRUE(opened) << opened.status().message();
+    conn_ = std::move(*opened);
+  }
+
+  const std::string name_ =
+      unique_pipe(::testing::UnitTest::GetInstance()->current_test_info()->name());
+  std::unique_ptr<EchoServer> server_;
+  ipc::LineConnection conn_;
+};
+
+TEST_F(EchoPipe, OverlappedRoundTripThroughTheDaemonsListener) {
   for (int i = 0; i < 20; ++i) {
     const std::string text = "line " + std::to_string(i);
-    ASSERT_TRUE(conn->send(text + "\n", Clock::now() + 5s));
-    auto reply = conn->read_line(Clock::now() + 5s);
+    ASSERT_TRUE(conn_.send(text + "\n", Clock::now() + 5s));
+    auto reply = conn_.read_line(Clock::now() + 5s);
     ASSERT_TRUE(reply) << reply.status().message();
     EXPECT_EQ(*reply, "echo:" + text);
   }
-  EXPECT_EQ(server.same_user_peers(), 1);
-  EXPECT_EQ(server.other_peers(), 0);
+  EXPECT_EQ(server_->same_user_peers(), 1);
+  EXPECT_EQ(server_->other_peers(), 0);
 }
 
-TEST(NamedPipe, LinesLargerThanThePipeBufferArriveWhole) {
-  const std::string name = unique_pipe("large");
-  EchoServer server(name);
-  ASSERT_TRUE(server.open_status()) << server.open_status().message();
-  auto conn = connect(name);
-  ASSERT_TRUE(conn) << conn.status().message();
+TEST_F(EchoPipe, LinesLargerThanThePipeBufferArriveWhole) {
   std::string big(3 * ipc::kPipeBufferBytes + 17, 'x');
   for (std::size_t i = 0; i < big.size(); i += 97) big[i] = static_cast<char>('a' + i % 26);
-  ASSERT_TRUE(conn->send(big + "\n", Clock::now() + 10s));
-  auto reply = conn->read_line(Clock::now() + 10s);
+  ASSERT_TRUE(conn_.send(big + "\n", Clock::now() + 10s));
+  auto reply = conn_.read_line(Clock::now() + 10s);
   ASSERT_TRUE(reply) << reply.status().message();
   EXPECT_EQ(*reply, "echo:" + big);
 }
 
-TEST(NamedPipe, ManyClientsAtOnceEachGetTheirOwnReplies) {
-  const std::string name = unique_pipe("many");
-  EchoServer server(name);
-  ASSERT_TRUE(server.open_status()) << server.open_status().message();
+TEST_F(EchoPipe, ManyMoreClientsAtOnceEachGetTheirOwnReplies) {
   constexpr int kClients = 8;
   constexpr int kLines = 40;
   std::atomic<int> good{0};
   std::vector<std::thread> clients;
   for (int c = 0; c < kClients; ++c) {
     clients.emplace_back([&, c] {
-      auto conn = connect(name);
+      auto conn = connect(name_);
       if (!conn) return;
       for (int i = 0; i < kLines; ++i) {
         std::string text = std::to_string(c) + "/" + std::to_string(i);
@@ -179,40 +183,30 @@ TEST(NamedPipe, ManyClientsAtOnceEachGetTheirOwnReplies) {
   }
   for (auto& t : clients) t.join();
   EXPECT_EQ(good.load(), kClients * kLines);
-  EXPECT_EQ(server.same_user_peers(), kClients);
+  EXPECT_EQ(server_->same_user_peers(), kClients + 1);
 }
 
-TEST(NamedPipe, ReadDeadlineTimesOutAndTheConnectionStaysUsable) {
-  const std::string name = unique_pipe("deadline");
-  EchoServer server(name);
-  ASSERT_TRUE(server.open_status()) << server.open_status().message();
-  auto conn = connect(name);
-  ASSERT_TRUE(conn) << conn.status().message();
-  ASSERT_TRUE(conn->send("silent please\n", Clock::now() + 5s));
+TEST_F(EchoPipe, ReadDeadlineTimesOutAndTheConnectionStaysUsable) {
+  ASSERT_TRUE(conn_.send("silent please\n", Clock::now() + 5s));
   auto start = Clock::now();
-  auto nothing = conn->read_line(Clock::now() + 200ms);
+  auto nothing = conn_.read_line(Clock::now() + 200ms);
   ASSERT_FALSE(nothing);
   EXPECT_EQ(nothing.status().code(), "timeout");
   EXPECT_LT(Clock::now() - start, 5s);
   // A deadline already past still returns a reply that has arrived.
-  ASSERT_TRUE(conn->send("after\n", Clock::now() + 5s));
+  ASSERT_TRUE(conn_.send("after\n", Clock::now() + 5s));
   std::optional<std::string> reply;
   for (auto until = Clock::now() + 5s; !reply && Clock::now() < until;) {
-    auto line = conn->read_line(Clock::now());
+    auto line = conn_.read_line(Clock::now());
     if (line) reply = *line;
   }
   ASSERT_TRUE(reply.has_value());
   EXPECT_EQ(*reply, "echo:after");
 }
 
-TEST(NamedPipe, ServerClosingIsSeenAsClosed) {
-  const std::string name = unique_pipe("close");
-  EchoServer server(name);
-  ASSERT_TRUE(server.open_status()) << server.open_status().message();
-  auto conn = connect(name);
-  ASSERT_TRUE(conn) << conn.status().message();
-  ASSERT_TRUE(conn->send("bye\n", Clock::now() + 5s));
-  auto line = conn->read_line(Clock::now() + 5s);
+TEST_F(EchoPipe, ServerClosingIsSeenAsClosed) {
+  ASSERT_TRUE(conn_.send("bye\n", Clock::now() + 5s));
+  auto line = conn_.read_line(Clock::now() + 5s);
   ASSERT_FALSE(line);
   EXPECT_EQ(line.status().code(), "closed");
 }
