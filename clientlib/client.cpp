@@ -289,7 +289,7 @@ bool Client::Impl::connection_alive() {
   while (true) {
     auto line = connection_.read_line(SteadyClock::now());
     if (line) continue;
-    return line.status().code() == "timeout";
+    return line.status().code() == ipc::line_error::kTimeout;
   }
 }
 
@@ -329,7 +329,7 @@ void Client::Impl::sync_front(std::unique_lock<std::mutex>& lock) {
         if (!line) {
           // A slow daemon may still answer later; the probe discards that reply. A closed
           // connection is reopened for the next item.
-          broken = line.status().code() != "timeout";
+          broken = line.status().code() != ipc::line_error::kTimeout;
           break;
         }
         auto reply = detail::parse_reply(*line);

@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "common/utf8.hpp"
 #include "ipc/protocol.hpp"
 
 namespace dollhouse::telemetry::detail {
@@ -55,7 +56,7 @@ json failure_event(std::string_view event_type, const FailureEvent& event) {
 }
 
 std::optional<json> parse_event_object(std::string_view text) {
-  if (text.size() > ipc::kMaxLineBytes || !ipc::is_valid_utf8(text)) return std::nullopt;
+  if (text.size() > ipc::kMaxLineBytes || !dollhouse::is_valid_utf8(text)) return std::nullopt;
   // The track request adds one level around the event. Checked before parsing so that hostile
   // nesting never reaches the parser.
   if (ipc::json_nesting_depth(text) + 1 > ipc::kMaxNestingDepth) return std::nullopt;

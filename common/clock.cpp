@@ -1,48 +1,14 @@
+// The platform-free part of the clock and UUIDs; the system random source is in clock_posix.cpp
+// (getrandom) and clock_windows.cpp (BCryptGenRandom).
 #include "common/clock.hpp"
 
-#ifdef _WIN32
-#include <windows.h>
-// clang-format off
-#include <bcrypt.h>
-// clang-format on
-#else
-#include <sys/random.h>
-#endif
-
-#include <algorithm>
-#include <cerrno>
 #include <cstdio>
-#include <ctime>
-#include <stdexcept>
 
 namespace dollhouse {
 
 const SystemClock& SystemClock::instance() {
   static const SystemClock clock;
   return clock;
-}
-
-void SystemRandom::fill(unsigned char* buf, std::size_t n) {
-#ifdef _WIN32
-  while (n > 0) {
-    ULONG chunk = static_cast<ULONG>(std::min<std::size_t>(n, 1 << 20));
-    if (!BCRYPT_SUCCESS(::BCryptGenRandom(nullptr, buf, chunk, BCRYPT_USE_SYSTEM_PREFERRED_RNG))) {
-      throw std::runtime_error("BCryptGenRandom failed: the system random source is unavailable");
-    }
-    buf += chunk;
-    n -= chunk;
-  }
-#else
-  std::size_t done = 0;
-  while (done < n) {
-    ssize_t got = getrandom(buf + done, n - done, 0);
-    if (got < 0) {
-      if (errno == EINTR) continue;
-      throw std::runtime_error("getrandom failed: the kernel random source is unavailable");
-    }
-    done += static_cast<std::size_t>(got);
-  }
-#endif
 }
 
 std::string make_uuid_v4(RandomSource& random) {
@@ -61,7 +27,7 @@ std::string make_uuid_v4(RandomSource& random) {
   return out;
 }
 
-bool is_uuid(const std::string& text) {
+bool is_uuid(std::string_view text) {
   if (text.size() != 36) return false;
   for (std::size_t i = 0; i < text.size(); ++i) {
     char c = text[i];

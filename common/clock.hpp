@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace dollhouse {
 
@@ -33,7 +34,8 @@ class RandomSource {
   virtual void fill(unsigned char* buf, std::size_t n) = 0;
 };
 
-// Reads getrandom(2); never falls back to a weak generator.
+// Reads getrandom(2) on POSIX, BCryptGenRandom on Windows; never falls back to a weak generator.
+// Throws std::runtime_error when the system source is unavailable.
 class SystemRandom final : public RandomSource {
  public:
   void fill(unsigned char* buf, std::size_t n) override;
@@ -41,7 +43,10 @@ class SystemRandom final : public RandomSource {
 
 // A random (version 4, RFC 9562) UUID in its lower-case 36-character form.
 std::string make_uuid_v4(RandomSource& random);
-bool is_uuid(const std::string& text);
+// Whether `text` has the shape of a UUID: 8-4-4-4-12 hexadecimal digits, either case, any
+// version (installId and batchId are checked with it in the daemon, the privacy engine and the
+// server).
+bool is_uuid(std::string_view text);
 
 // "2026-11-29T13:44:06.123Z": UTC, millisecond precision.
 std::string format_iso8601(SystemTime t);

@@ -1,21 +1,17 @@
+// The platform-free part of path resolution and the kill switches; the defaults that differ by
+// platform are in environment_posix.cpp and environment_windows.cpp.
 #include "common/environment.hpp"
-
-#ifdef _WIN32
-#include <process.h>
-
-#include "common/win32.hpp"
-#else
-#include <pwd.h>
-#include <unistd.h>
-#endif
 
 #include <algorithm>
 #include <array>
-#include <cstdlib>
-#include <vector>
+#include <cctype>
+
+#include "common/environment_internal.hpp"
 
 namespace dollhouse {
 namespace {
+
+using detail::is_set;
 
 std::string lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(),
@@ -23,23 +19,7 @@ std::string lower(std::string s) {
   return s;
 }
 
-bool is_set(const std::optional<std::string>& v) {
-  return v.has_value() && !v->empty();
-}
-
 }  // namespace
-
-EnvLookup process_env() {
-  return [](const std::string& name) -> std::optional<std::string> {
-#ifdef _WIN32
-    return win32::environment_variable(name);
-#else
-    const char* v = std::getenv(name.c_str());
-    if (v == nullptr) return std::nullopt;
-    return std::string(v);
-#endif
-  };
-}
 
 EnvLookup map_env(std::map<std::string, std::string> vars) {
   return [vars = std::move(vars)](const std::string& name) -> std::optional<std::string> {
@@ -53,64 +33,18 @@ Result<std::string> resolve_data_root(const std::optional<std::string>& flag,
                                       const EnvLookup& env) {
   if (flag && !flag->empty()) return *flag;
   if (auto v = env("DOLLHOUSE_HOME"); is_set(v)) return *v;
-  std::string home;
-#ifdef _WIN32
-  if (auto v = env("USERPROFILE"); is_set(v)) home = *v;
-  if (home.empty()) {
-    return Status::error("no_home",
-                         "cannot find the profile directory: set USERPROFILE or DOLLHOUSE_HOME, "
-                         "or pass --home DIR");
-  }
-  if (home.back() == '\\' || home.back() == '/') home.pop_back();
-  return home + "\\.dollhouse";
-#else
-  if (auto v = env("HOME"); is_set(v)) {
-    home = *v;
-  } else {
-    std::vector<char> buf(16384);
-    passwd pw{};
-    passwd* found = nullptr;
-    if (getpwuid_r(getuid(), &pw, buf.data(), buf.size(), &found) == 0 && found != nullptr &&
-        found->pw_dir != nullptr) {
-      home = found->pw_dir;
-    }
-  }
-  if (home.empty()) {
-    return Status::error("no_home",
-                         "cannot find the home directory: set HOME or DOLLHOUSE_HOME, or pass "
-                         "--home DIR");
-  }
-  if (home.back() == '/') home.pop_back();
-  return home + "/.dollhouse";
-#endif
+  return detail::default_data_root(env);
 }
 
 std::string resolve_socket_path(const std::optional<std::string>& flag, const EnvLookup& env,
                                 const std::string& data_root) {
   if (flag && !flag->empty()) return *flag;
   if (auto v = env("DOLLHOUSE_TELEMETRY_SOCKET"); is_set(v)) return *v;
-#ifdef _WIN32
-  (void)data_root;
-  auto sid = win32::current_user_sid();
-  return pipe_name_for_sid(sid ? *sid : env("USERNAME").value_or("unknown"));
-#else
-  if (auto v = env("XDG_RUNTIME_DIR"); is_set(v) && (*v)[0] == '/') {
-    return *v + "/dollhouse/telemetry.sock";
-  }
-  return data_root + "/run/telemetry.sock";
-#endif
+  return detail::default_socket_path(env, data_root);
 }
 
 std::string pipe_name_for_sid(const std::string& sid) {
   return "\\\\.\\pipe\\dollhouse-telemetry-" + sid;
-}
-
-int current_process_id() {
-#ifdef _WIN32
-  return ::_getpid();
-#else
-  return static_cast<int>(::getpid());
-#endif
 }
 
 std::string detect_ci(const EnvLookup& env) {

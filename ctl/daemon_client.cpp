@@ -61,7 +61,7 @@ Status DaemonClient::start_daemon() {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  return Status::error("unreachable",
+  return Status::error(ipc::line_error::kUnreachable,
                        "the telemetry daemon did not come up within 10 s; look at " + data_root_ +
                            "/logs/telemetryd.log, or run dollhouse-telemetryd in a terminal to "
                            "see why");
@@ -75,13 +75,15 @@ Status DaemonClient::connect() {
     conn_ = std::move(conn.value());
     return Status::ok();
   }
-  if (conn.status().code() == "timeout") {
-    return Status::error("unreachable", "the telemetry daemon does not accept connections at " +
-                                            socket_path_ + " (it may be hung); restart it");
+  if (conn.status().code() == ipc::line_error::kTimeout) {
+    return Status::error(ipc::line_error::kUnreachable,
+                         "the telemetry daemon does not accept connections at " + socket_path_ +
+                             " (it may be hung); restart it");
   }
-  if (conn.status().code() != "unreachable") return conn.status();
+  if (conn.status().code() != ipc::line_error::kUnreachable) return conn.status();
   if (options_.no_start) {
-    return Status::error("unreachable", "daemon not running: " + start_hint(socket_path_));
+    return Status::error(ipc::line_error::kUnreachable,
+                         "daemon not running: " + start_hint(socket_path_));
   }
   return start_daemon();
 }
@@ -96,12 +98,15 @@ Result<json> DaemonClient::request(const std::string& op, json fields,
   req["id"] = id;
   auto deadline = Clock::now() + timeout;
   if (Status st = conn_.send(req.dump() + "\n", deadline); !st) {
-    return Status::error("unreachable", "lost the connection to the daemon: " + st.message());
+    return Status::error(ipc::line_error::kUnreachable,
+                         "lost the connection to the daemon: " + st.message());
   }
   while (true) {
     auto line = conn_.read_line(deadline);
     if (!line) {
-      return Status::error(line.status().code() == "timeout" ? "timeout" : "unreachable",
+      return Status::error(line.status().code() == ipc::line_error::kTimeout
+                               ? ipc::line_error::kTimeout
+                               : ipc::line_error::kUnreachable,
                            "no reply from the daemon: " + line.status().message());
     }
     json reply = json::parse(*line, nullptr, false);
@@ -111,7 +116,7 @@ Result<json> DaemonClient::request(const std::string& op, json fields,
 
 int report_failure(const Status& status) {
   std::cerr << "dollhousectl: " << status.message() << "\n";
-  return status.code() == "unreachable" ? kExitUnreachable : kExitFailed;
+  return status.code() == ipc::line_error::kUnreachable ? kExitUnreachable : kExitFailed;
 }
 
 int report_error_reply(const json& reply) {

@@ -9,6 +9,7 @@
 #include "common/native_path.hpp"
 #include "common/private_file.hpp"
 #include "daemon/settings.hpp"
+#include "ipc/reasons.hpp"
 #include "privacy/privacy.hpp"
 
 namespace dollhouse::daemon {
@@ -32,7 +33,7 @@ bool TelemetryConfig::collect_performance_metrics() const {
 TelemetryConfig default_config(SystemTime now) {
   TelemetryConfig c;
   c.created_at = format_iso8601(now);
-  c.max_data_retention_days = kDefaultRetentionDays;
+  c.max_data_retention = kDefaultMaxDataRetention;
   for (const auto& name : privacy::all_categories()) c.categories[name] = true;
   return c;
 }
@@ -47,7 +48,7 @@ json to_json(const TelemetryConfig& c) {
             {"collectCrashReports", c.collect_crash_reports()},
             {"collectUsageStats", c.collect_usage_stats()},
             {"collectPerformanceMetrics", c.collect_performance_metrics()},
-            {"maxDataRetention", c.max_data_retention_days},
+            {ipc::field::kMaxDataRetention, c.max_data_retention},
             {"categories", c.categories}};
   if (!c.endpoint.empty()) j["endpoint"] = c.endpoint;
   return j;
@@ -81,15 +82,16 @@ Result<TelemetryConfig> config_from_json(const json& j) {
             read_field(j, "consentGiven", c.consent_given, error) &&
             read_field(j, "consentTimestamp", c.consent_timestamp, error) &&
             read_field(j, "policyVersion", c.policy_version, error) &&
-            read_field(j, "maxDataRetention", c.max_data_retention_days, error) &&
+            read_field(j, ipc::field::kMaxDataRetention, c.max_data_retention, error) &&
             read_field(j, "endpoint", c.endpoint, error);
   if (!ok) return Status::error("corrupt", error);
   if (!c.install_id.empty() && !is_uuid(c.install_id)) {
     return Status::error("corrupt", "installId is not a UUID");
   }
-  if (c.max_data_retention_days < 1 || c.max_data_retention_days > kMaxRetentionDays) {
-    return Status::error("corrupt", "maxDataRetention must be between 1 and " +
-                                        std::to_string(kMaxRetentionDays) + " days");
+  if (c.max_data_retention < kMinMaxDataRetention || c.max_data_retention > kMaxMaxDataRetention) {
+    return Status::error("corrupt", "maxDataRetention must be between " +
+                                        std::to_string(kMinMaxDataRetention) + " and " +
+                                        std::to_string(kMaxMaxDataRetention) + " days");
   }
   // The seed's coarse switches, for files written by other tools; categories refine them.
   bool crash = true, usage = true, perf = true;

@@ -24,7 +24,7 @@ struct TelemetryConfig {
   bool consent_given = false;
   std::string consent_timestamp;
   std::string policy_version;
-  std::int64_t max_data_retention_days = 90;
+  std::int64_t max_data_retention = 90;  // days; maxDataRetention in the file
   // installation, update, crash, error, usage, performance.
   std::map<std::string, bool> categories;
   std::string endpoint;  // optional override of the ingestion URL

@@ -23,24 +23,31 @@ int compare_policy_versions(std::string_view a, std::string_view b) {
   return 0;
 }
 
-std::string collection_blocker(const TelemetryConfig& config, const KillSwitch& kill_switch,
-                               std::string_view policy_version) {
-  if (kill_switch.off) return "kill_switch";
-  if (!config.consent_given) return "no_consent";
+std::optional<ipc::Blocker> collection_blocker(const TelemetryConfig& config,
+                                               const KillSwitch& kill_switch,
+                                               std::string_view policy_version) {
+  using ipc::Blocker;
+  if (kill_switch.off) return Blocker::kKillSwitch;
+  if (!config.consent_given) return Blocker::kNoConsent;
   if (config.policy_version.empty() ||
       compare_policy_versions(config.policy_version, policy_version) < 0) {
-    return "policy_outdated";
+    return Blocker::kPolicyOutdated;
   }
-  if (!config.enabled) return "disabled";
-  return {};
+  if (!config.enabled) return Blocker::kDisabled;
+  return std::nullopt;
 }
 
-std::string drop_reason(const TelemetryConfig& config, const KillSwitch& kill_switch,
-                        std::string_view policy_version, const std::string& category) {
-  std::string blocker = collection_blocker(config, kill_switch, policy_version);
-  if (!blocker.empty()) return blocker;
-  if (category.empty() || !config.category_enabled(category)) return "category_off";
-  return {};
+std::optional<ipc::DropReason> drop_reason(const TelemetryConfig& config,
+                                           const KillSwitch& kill_switch,
+                                           std::string_view policy_version,
+                                           const std::string& category) {
+  if (auto blocker = collection_blocker(config, kill_switch, policy_version)) {
+    return ipc::drop_reason_of(*blocker);
+  }
+  if (category.empty() || !config.category_enabled(category)) {
+    return ipc::DropReason::kCategoryOff;
+  }
+  return std::nullopt;
 }
 
 bool categories_for_level(std::string_view level, std::map<std::string, bool>& out) {

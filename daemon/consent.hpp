@@ -7,22 +7,27 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "common/environment.hpp"
 #include "daemon/config.hpp"
+#include "ipc/reasons.hpp"
 
 namespace dollhouse::daemon {
 
-// Why nothing is collected, or "" when collection is on. Values are the drop reasons counted
-// in status: "kill_switch", "no_consent", "policy_outdated", "disabled".
-std::string collection_blocker(const TelemetryConfig& config, const KillSwitch& kill_switch,
-                               std::string_view policy_version);
+// Why nothing is collected, or nullopt when collection is on.
+std::optional<ipc::Blocker> collection_blocker(const TelemetryConfig& config,
+                                               const KillSwitch& kill_switch,
+                                               std::string_view policy_version);
 
-// As above, plus "category_off" when the category's switch is off.
-std::string drop_reason(const TelemetryConfig& config, const KillSwitch& kill_switch,
-                        std::string_view policy_version, const std::string& category);
+// Why an event of `category` may not be stored now: a blocker's reason, or category_off when
+// the category's switch is off (or the category is unknown); nullopt when it may be stored.
+std::optional<ipc::DropReason> drop_reason(const TelemetryConfig& config,
+                                           const KillSwitch& kill_switch,
+                                           std::string_view policy_version,
+                                           const std::string& category);
 
 // Compares dotted numeric versions ("1.0" < "1.10"); missing parts count as 0.
 int compare_policy_versions(std::string_view a, std::string_view b);

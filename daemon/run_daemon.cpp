@@ -1,10 +1,5 @@
 #include "daemon/run_daemon.hpp"
 
-#ifndef _WIN32
-#include <sys/stat.h>
-#include <unistd.h>
-#endif
-
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 #include <boost/asio/io_context.hpp>
@@ -17,9 +12,11 @@
 #include <optional>
 
 #include "common/environment.hpp"
+#include "daemon/consent_state.hpp"
 #include "daemon/daemon.hpp"
 #include "daemon/instance_lock.hpp"
 #include "daemon/logging.hpp"
+#include "daemon/process_setup.hpp"
 #include "daemon/service.hpp"
 #include "daemon/settings.hpp"
 #include "daemon/storage/sqlite_event_store.hpp"
@@ -82,10 +79,7 @@ int RunDaemon(int argc, char** argv, const ServiceHooks& hooks) {
     return cli.exit(e) == 0 ? 0 : 2;
   }
 
-#ifndef _WIN32
-  ::umask(077);
-  std::signal(SIGPIPE, SIG_IGN);
-#endif
+  prepare_daemon_process();
   EnvLookup env = process_env();
   auto root = resolve_data_root(home_flag, env);
   if (!root) return fail(root.status().message());
@@ -115,31 +109,26 @@ int RunDaemon(int argc, char** argv, const ServiceHooks& hooks) {
   DaemonOptions options;
   options.data_root = data_root;
   options.socket_path = resolve_socket_path(socket_flag, env, data_root);
-  options.kill_switch = evaluate_kill_switches(env);
   options.platform = detect_platform();
   options.clock = &clock;
-  options.random = &random;
+  std::string endpoint;
   if (endpoint_flag) {
-    options.endpoint = *endpoint_flag;
+    endpoint = *endpoint_flag;
   } else if (auto e = env("DOLLHOUSE_TELEMETRY_ENDPOINT"); e && !e->empty()) {
-    options.endpoint = *e;
+    endpoint = *e;
   } else if (!loaded.config.endpoint.empty()) {
-    options.endpoint = loaded.config.endpoint;
+    endpoint = loaded.config.endpoint;
   } else {
-    options.endpoint = kDefaultEndpoint;
+    endpoint = kDefaultEndpoint;
   }
 
   UploadSnapshot upload_snapshot = read_upload_snapshot(*opened->store);
   StorageWorker storage(std::move(opened->store), clock,
-                        {kMaxStoredEvents, kMaxStoredBytes, kMaxEventsPerCommit});
+                        {kMaxStoredEvents, kMaxStoredBytes, kMaxTasksPerCommit});
   if (Status st = storage.start(); !st) return fail(st.message());
 
   asio::io_context io(1);
-#ifdef _WIN32
-  const bool socket_activated = false;
-  auto listener = ipc::LocalListener::open(io.get_executor(), options.socket_path);
-#else
-  // A socket passed by the service manager is used as it is and never unlinked: it belongs to
+  // A socket passed by the service manager is used as it is and never removed: it belongs to
   // the .socket unit (or the launchd job), which outlives this process.
   auto activated = take_activated_socket();
   if (!activated) {
@@ -151,7 +140,6 @@ int RunDaemon(int argc, char** argv, const ServiceHooks& hooks) {
   auto listener = socket_activated
                       ? ipc::LocalListener::adopt(io.get_executor(), (*activated)->fd)
                       : ipc::LocalListener::open(io.get_executor(), options.socket_path);
-#endif
   if (!listener) {
     storage.stop();
     return fail(listener.status().message());
@@ -160,11 +148,10 @@ int RunDaemon(int argc, char** argv, const ServiceHooks& hooks) {
   const std::string socket_path = options.socket_path;
   spdlog::info("{}", socket_activated ? "using the socket passed by the service manager"
                                       : "created its own socket");
-  if (options.kill_switch.off) {
-    spdlog::info("collection is off: {}", options.kill_switch.detail);
-  }
-  Daemon daemon(io, std::move(options), std::move(loaded.config), storage,
-                privacy::Scrubber(privacy::MachineIdentity::current()));
+  const KillSwitch kill_switch = evaluate_kill_switches(env);
+  if (kill_switch.off) spdlog::info("collection is off: {}", kill_switch.detail);
+  ConsentState consent(data_root + "/telemetry.json", std::move(loaded.config), kill_switch,
+                       random);
   upload.flush_interval = std::chrono::seconds(upload_interval_s);
   upload.backoff_base = Millis(backoff_base_ms);
   upload.backoff_cap = Millis(std::max(backoff_cap_ms, backoff_base_ms));
@@ -172,9 +159,10 @@ int RunDaemon(int argc, char** argv, const ServiceHooks& hooks) {
   upload.timeouts.connect = std::min(upload.timeouts.connect, upload.timeouts.total);
   upload.timeouts.handshake = std::min(upload.timeouts.handshake, upload.timeouts.total);
   std::string ca_file = env("DOLLHOUSE_TELEMETRY_CA_FILE").value_or("");
-  Uploader uploader(io, storage, clock, random, daemon.options().endpoint, ca_file, upload,
-                    [&daemon] { return daemon.collection_blocked_by(); });
-  daemon.set_uploader(&uploader);
+  Uploader uploader(io, storage, clock, random, endpoint, ca_file, upload,
+                    [&consent] { return consent.blocker(); });
+  Daemon daemon(io, std::move(options), consent, storage, uploader,
+                privacy::Scrubber(privacy::MachineIdentity::current()));
   daemon.start(std::move(*listener));
   uploader.start(upload_snapshot);
 
@@ -224,9 +212,7 @@ int RunDaemon(int argc, char** argv, const ServiceHooks& hooks) {
 
   // Everything accepted was handed to the storage thread; stop() commits it.
   storage.stop();
-#ifndef _WIN32
-  if (!socket_activated) ::unlink(socket_path.c_str());
-#endif
+  if (!socket_activated) remove_own_socket(socket_path);
   spdlog::info("stopped; all accepted events are committed");
   spdlog::default_logger()->flush();
   return 0;

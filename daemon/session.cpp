@@ -4,15 +4,14 @@
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
 
-#include "daemon/daemon.hpp"
 #include "ipc/protocol.hpp"
 
 namespace dollhouse::daemon {
 
 namespace asio = boost::asio;
 
-Session::Session(Daemon& daemon, Socket socket, std::uint64_t id)
-    : daemon_(daemon),
+Session::Session(SessionOwner& owner, Socket socket, std::uint64_t id)
+    : owner_(owner),
       socket_(std::move(socket)),
       id_(id),
       framer_(ipc::kMaxLineBytes),
@@ -27,7 +26,7 @@ void Session::close() {
   closed_ = true;
   retry_timer_.cancel();
   ipc::close_stream(socket_);
-  daemon_.forget_session(id_);
+  owner_.on_closed(id_);
 }
 
 void Session::do_read() {
@@ -42,7 +41,7 @@ void Session::drain_and_close() {
   while (!closed_) {
     auto frame = framer_.next();
     if (!frame) break;
-    daemon_.handle_frame(shared_from_this(), *frame);
+    owner_.on_frame(shared_from_this(), *frame);
   }
   close();
 }
@@ -71,14 +70,14 @@ void Session::on_read(const boost::system::error_code& ec, std::size_t n) {
 
 bool Session::must_wait() const {
   return write_queue_bytes_ > kMaxPendingReplyBytes || in_flight_ >= kMaxInFlightPerConnection ||
-         daemon_.storage_backlog() >= kMaxStorageBacklog;
+         owner_.storage_behind();
 }
 
 void Session::process() {
   while (!closed_) {
     if (must_wait()) {
       // Resumed by on_write / end_storage_request, or by this timer when storage is behind.
-      if (!retry_armed_ && daemon_.storage_backlog() >= kMaxStorageBacklog) {
+      if (!retry_armed_ && owner_.storage_behind()) {
         retry_armed_ = true;
         retry_timer_.expires_after(kBackpressureRetry);
         retry_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
@@ -90,7 +89,7 @@ void Session::process() {
     }
     auto frame = framer_.next();
     if (!frame) break;
-    daemon_.handle_frame(shared_from_this(), *frame);
+    owner_.on_frame(shared_from_this(), *frame);
   }
   if (!peer_done_) do_read();
 }
@@ -100,24 +99,6 @@ void Session::send(std::string line) {
   write_queue_bytes_ += line.size();
   write_queue_.push_back(std::move(line));
   do_write();
-}
-
-void Session::reply_ok(const nlohmann::json& id, nlohmann::json fields, bool always) {
-  if (id.is_null() && !always) return;
-  send(ipc::ok_reply(id, std::move(fields)));
-}
-
-void Session::reply_error(const nlohmann::json& id, std::string_view code, std::string_view message,
-                          bool always, nlohmann::json extra) {
-  if (id.is_null() && !always) return;
-  if (extra.is_object()) {
-    nlohmann::json reply = {{"id", id}, {"ok", false}, {"error", extra}};
-    reply["error"]["code"] = std::string(code);
-    reply["error"]["message"] = std::string(message);
-    send(reply.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
-    return;
-  }
-  send(ipc::error_reply(id, code, message));
 }
 
 void Session::end_storage_request() {

@@ -1,5 +1,5 @@
-// One app connection: reads NDJSON requests, dispatches them, writes replies in order of
-// completion.
+// One app connection over the local transport: reads NDJSON requests, hands each complete line
+// to its owner, writes replies in order of completion.
 //
 // Runs entirely on the daemon's I/O thread (a single-threaded io_context, so no strand is
 // needed). Memory per connection is bounded: one read chunk, one partial line (the framer's
@@ -17,52 +17,45 @@
 #include <memory>
 #include <string>
 
-#include <nlohmann/json.hpp>
-
+#include "daemon/connection.hpp"
 #include "daemon/settings.hpp"
 #include "ipc/framing.hpp"
 #include "ipc/local_transport.hpp"
 
 namespace dollhouse::daemon {
 
-class Daemon;
+class Session;
 
-// What the app said about itself in `hello`.
-struct AppInfo {
-  bool known = false;
-  std::string app;
-  std::string app_version;
-  std::string node_version;  // major.minor or empty
-  std::string mcp_client;    // normalised enum value
+// What a session needs from whoever accepted it (the Listener).
+class SessionOwner {
+ public:
+  virtual ~SessionOwner() = default;
+  // One complete line from the client.
+  virtual void on_frame(const std::shared_ptr<Session>& session, const ipc::Frame& frame) = 0;
+  // The session closed; the owner forgets it.
+  virtual void on_closed(std::uint64_t session_id) = 0;
+  // True while the storage thread is too far behind to take more requests.
+  virtual bool storage_behind() const = 0;
 };
 
-class Session : public std::enable_shared_from_this<Session> {
+class Session final : public Connection, public std::enable_shared_from_this<Session> {
  public:
   using Socket = ipc::LocalStream;
 
-  Session(Daemon& daemon, Socket socket, std::uint64_t id);
+  Session(SessionOwner& owner, Socket socket, std::uint64_t id);
   void start();
   void close();
   // At shutdown: handles the complete requests already received, whatever the backpressure
   // (the storage thread commits everything before the daemon exits), then closes.
   void drain_and_close();
 
-  // Queues one reply line (with its newline) for writing.
-  void send(std::string line);
-  // Replies to a request: nothing when the request had no id and `always` is false.
-  void reply_ok(const nlohmann::json& id, nlohmann::json fields, bool always = true);
-  void reply_error(const nlohmann::json& id, std::string_view code, std::string_view message,
-                   bool always = true, nlohmann::json extra = nullptr);
-
-  // A request went to the storage thread / came back from it.
-  void begin_storage_request() { ++in_flight_; }
-  void end_storage_request();
+  void begin_storage_request() override { ++in_flight_; }
+  void end_storage_request() override;
 
   std::uint64_t id() const { return id_; }
-  AppInfo app;
-  // Cumulative for this connection, reported by `sync`.
-  std::int64_t accepted = 0;
-  std::int64_t dropped = 0;
+
+ protected:
+  void send(std::string line) override;
 
  private:
   void do_read();
@@ -75,7 +68,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void do_write();
   void on_write(const boost::system::error_code& ec, std::size_t n);
 
-  Daemon& daemon_;
+  SessionOwner& owner_;
   Socket socket_;
   std::uint64_t id_;
   ipc::LineFramer framer_;

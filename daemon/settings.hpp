@@ -13,11 +13,15 @@ namespace dollhouse::daemon {
 inline constexpr const char* kPolicyVersion = "1.0";
 
 // Local queue and log (telemetry.db).
-inline constexpr std::int64_t kDefaultRetentionDays = 90;  // maxDataRetention default
-inline constexpr std::int64_t kMaxRetentionDays = 3650;
+// maxDataRetention, in days: how long the local log keeps an event (sent or not).
+inline constexpr std::int64_t kDefaultMaxDataRetention = 90;
+inline constexpr std::int64_t kMinMaxDataRetention = 1;
+inline constexpr std::int64_t kMaxMaxDataRetention = 3650;
 inline constexpr std::int64_t kMaxStoredEvents = 50'000;  // oldest evicted first
 inline constexpr std::int64_t kMaxStoredBytes = 20 * 1024 * 1024;
-inline constexpr std::size_t kMaxEventsPerCommit = 1024;                // group commit batch bound
+// Group commit: at most this many storage tasks (events, usage messages, queries) share one
+// transaction.
+inline constexpr std::size_t kMaxTasksPerCommit = 1024;
 inline constexpr auto kMaintenanceInterval = std::chrono::minutes(60);  // retention + rollup
 
 // Uploads (docs/upload.md).

@@ -13,12 +13,20 @@ set(DOLLHOUSE_DAEMON_SOURCES
   commands/track.cpp
   commands/usage.cpp
   config.cpp
+  connection.cpp
   consent.cpp
+  consent_state.cpp
   daemon.cpp
+  dispatcher.cpp
+  event_stamp.cpp
+  listener.cpp
   logging.cpp
+  maintenance.cpp
   platform_info.cpp
   run_daemon.cpp
   session.cpp
+  status_report.cpp
+  storage_channel.cpp
   storage/sqlite_event_store.cpp
   storage/sqlite_event_store_upload.cpp
   storage/storage_worker.cpp
@@ -28,6 +36,6 @@ set(DOLLHOUSE_DAEMON_SOURCES
   upload/uploader.cpp
   usage_rollup.cpp)
 set(DOLLHOUSE_DAEMON_POSIX_SOURCES instance_lock_posix.cpp platform_info_posix.cpp
-    service_posix.cpp)
+    process_setup_posix.cpp service_posix.cpp)
 set(DOLLHOUSE_DAEMON_WINDOWS_SOURCES instance_lock_windows.cpp platform_info_windows.cpp
-    service_windows.cpp)
+    process_setup_windows.cpp service_windows.cpp)

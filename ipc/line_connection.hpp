@@ -16,6 +16,14 @@ namespace dollhouse::ipc {
 
 using Deadline = std::chrono::steady_clock::time_point;
 
+// Status codes of LineConnection's errors, for callers that act on them.
+namespace line_error {
+inline constexpr const char* kUnreachable = "unreachable";
+inline constexpr const char* kUntrusted = "untrusted";
+inline constexpr const char* kTimeout = "timeout";
+inline constexpr const char* kClosed = "closed";
+}  // namespace line_error
+
 class LineConnection {
  public:
   LineConnection() = default;

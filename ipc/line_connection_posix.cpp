@@ -84,27 +84,27 @@ Result<LineConnection> LineConnection::connect(const std::string& path, Deadline
   if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
     int e = errno;
     if (e == ENOENT || e == ECONNREFUSED || e == ENOTSOCK || e == ENOTDIR) {
-      return Status::error("unreachable", "no daemon is listening at " + path);
+      return Status::error(line_error::kUnreachable, "no daemon is listening at " + path);
     }
     if (e == EACCES || e == EPERM) {
-      return Status::error("unreachable", "no permission to connect to " + path);
+      return Status::error(line_error::kUnreachable, "no permission to connect to " + path);
     }
     if (e != EINPROGRESS && e != EAGAIN) {
       return Status::error("io_error", "connect " + path + ": " + errno_text(e));
     }
     int rc = wait_for(fd, POLLOUT, deadline);
-    if (rc == 0) return Status::error("timeout", "timed out connecting to " + path);
+    if (rc == 0) return Status::error(line_error::kTimeout, "timed out connecting to " + path);
     int soerr = 0;
     socklen_t len = sizeof soerr;
     if (rc < 0 || ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) != 0 || soerr != 0) {
-      return Status::error("unreachable", "no daemon is listening at " + path);
+      return Status::error(line_error::kUnreachable, "no daemon is listening at " + path);
     }
   }
   return conn;
 }
 
 Status LineConnection::send(std::string_view line, Deadline deadline) {
-  if (fd_ < 0) return Status::error("closed", "connection is closed");
+  if (fd_ < 0) return Status::error(line_error::kClosed, "connection is closed");
   std::size_t done = 0;
   while (done < line.size()) {
     ssize_t n = ::send(fd_, line.data() + done, line.size() - done, kNoSigpipe);
@@ -115,17 +115,17 @@ Status LineConnection::send(std::string_view line, Deadline deadline) {
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
       int rc = wait_for(fd_, POLLOUT, deadline);
-      if (rc == 0) return Status::error("timeout", "timed out writing to the daemon");
+      if (rc == 0) return Status::error(line_error::kTimeout, "timed out writing to the daemon");
       if (rc < 0) return Status::error("io_error", "poll: " + errno_text(errno));
       continue;
     }
-    return Status::error("closed", "the daemon closed the connection");
+    return Status::error(line_error::kClosed, "the daemon closed the connection");
   }
   return Status::ok();
 }
 
 Result<std::string> LineConnection::read_line(Deadline deadline) {
-  if (fd_ < 0) return Status::error("closed", "connection is closed");
+  if (fd_ < 0) return Status::error(line_error::kClosed, "connection is closed");
   char buf[16384];
   while (true) {
     if (auto frame = framer_.next()) {
@@ -137,15 +137,16 @@ Result<std::string> LineConnection::read_line(Deadline deadline) {
       framer_.feed(std::string_view(buf, static_cast<std::size_t>(n)));
       continue;
     }
-    if (n == 0) return Status::error("closed", "the daemon closed the connection");
+    if (n == 0) return Status::error(line_error::kClosed, "the daemon closed the connection");
     if (errno == EINTR) continue;
     if (errno == EAGAIN || errno == EWOULDBLOCK) {
       int rc = wait_for(fd_, POLLIN, deadline);
-      if (rc == 0) return Status::error("timeout", "timed out waiting for the daemon's reply");
+      if (rc == 0)
+        return Status::error(line_error::kTimeout, "timed out waiting for the daemon's reply");
       if (rc < 0) return Status::error("io_error", "poll: " + errno_text(errno));
       continue;
     }
-    return Status::error("closed", "connection lost: " + errno_text(errno));
+    return Status::error(line_error::kClosed, "connection lost: " + errno_text(errno));
   }
 }
 

@@ -42,6 +42,12 @@ std::optional<bool> peer_is_same_user(LocalStream& stream);
 // Closes the stream in both directions, ignoring errors (the peer may be gone already).
 void close_stream(LocalStream& stream);
 
+// Whether an accept that failed with `ec` only means that the client went away before it was
+// accepted: connection_aborted or connection_reset, and on Windows also ERROR_NO_DATA and
+// ERROR_PIPE_NOT_CONNECTED (the pipe client closed its end first). The listener is fine then,
+// and the next accept can start at once; any other error is the listener's own.
+bool client_left_before_accept(const boost::system::error_code& ec);
+
 class LocalListener {
  public:
   using AcceptHandler = std::function<void(const boost::system::error_code&, LocalStream)>;
@@ -51,10 +57,10 @@ class LocalListener {
   // "invalid_path", "io_error".
   static Result<LocalListener> open(const boost::asio::any_io_executor& executor,
                                     const std::string& path);
-#ifndef _WIN32
-  // Takes over a listening socket opened by a service manager (systemd, launchd).
+  // Takes over a listening socket opened by a service manager (systemd, launchd); `fd` belongs
+  // to the listener from then on and is closed if it cannot be used. Errors: "io_error".
+  // Windows has no socket activation: there it always fails with "unsupported".
   static Result<LocalListener> adopt(const boost::asio::any_io_executor& executor, int fd);
-#endif
 
   LocalListener(LocalListener&&) noexcept;
   LocalListener& operator=(LocalListener&&) noexcept;

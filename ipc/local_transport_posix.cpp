@@ -1,5 +1,6 @@
 #include <unistd.h>
 
+#include <boost/asio/error.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
 
 #include "ipc/local_transport.hpp"
@@ -61,6 +62,10 @@ void LocalListener::close() {
   if (!impl_) return;
   boost::system::error_code ignored;
   impl_->acceptor.close(ignored);
+}
+
+bool client_left_before_accept(const boost::system::error_code& ec) {
+  return ec == asio::error::connection_aborted || ec == asio::error::connection_reset;
 }
 
 }  // namespace dollhouse::ipc

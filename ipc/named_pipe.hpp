@@ -1,4 +1,6 @@
-// Windows named-pipe pieces under the local transport, exposed for the transport's tests.
+// Windows named-pipe pieces under the local transport: shared by the daemon's listener
+// (local_transport.hpp) and the client connection (line_connection.hpp), and exposed for the
+// transport's tests. Pure functions and system calls with no shared state; safe from any thread.
 #pragma once
 
 #ifdef _WIN32
@@ -8,6 +10,9 @@
 #include "common/status.hpp"
 
 namespace dollhouse::ipc {
+
+// Whether `name` is a local pipe name: \\.\pipe\ followed by at least one character.
+bool is_pipe_name(const std::string& name);
 
 // Pipe instances buffer this much in each direction; writes beyond it wait for the reader.
 inline constexpr unsigned long kPipeBufferBytes = 64 * 1024;

@@ -1,46 +1,10 @@
 #include "ipc/protocol.hpp"
 
+#include "common/utf8.hpp"
+
 namespace dollhouse::ipc {
 
 using nlohmann::json;
-
-bool is_valid_utf8(std::string_view s) {
-  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-  std::size_t n = s.size();
-  std::size_t i = 0;
-  while (i < n) {
-    unsigned char c = p[i];
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    std::size_t len;
-    std::uint32_t cp;
-    if ((c & 0xE0) == 0xC0) {
-      len = 2;
-      cp = c & 0x1F;
-    } else if ((c & 0xF0) == 0xE0) {
-      len = 3;
-      cp = c & 0x0F;
-    } else if ((c & 0xF8) == 0xF0) {
-      len = 4;
-      cp = c & 0x07;
-    } else {
-      return false;
-    }
-    if (i + len > n) return false;
-    for (std::size_t k = 1; k < len; ++k) {
-      if ((p[i + k] & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (p[i + k] & 0x3F);
-    }
-    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-        cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-      return false;
-    }
-    i += len;
-  }
-  return true;
-}
 
 int json_nesting_depth(std::string_view text) {
   int depth = 0;
@@ -153,49 +117,49 @@ ParseResult parse_request(const Frame& frame) {
   const std::string& line = frame.line;
   if (frame.oversize) {
     std::string_view prefix = without_cut_character(line);
-    r.error = {errc::kLineTooLong,
+    r.error = {ErrorCode::kLineTooLong,
                "line longer than " + std::to_string(kMaxLineBytes) + " bytes; send smaller events",
                is_valid_utf8(prefix) ? recover_id(prefix) : json()};
     return r;
   }
   if (!is_valid_utf8(line)) {
-    r.error = {errc::kInvalidUtf8, "line is not valid UTF-8", recover_id(line)};
+    r.error = {ErrorCode::kInvalidUtf8, "line is not valid UTF-8", recover_id(line)};
     return r;
   }
   if (json_nesting_depth(line) > kMaxNestingDepth) {
-    r.error = {errc::kTooDeep,
+    r.error = {ErrorCode::kTooDeep,
                "JSON nested deeper than " + std::to_string(kMaxNestingDepth) + " levels",
                recover_id(line)};
     return r;
   }
   json body = json::parse(line, nullptr, false);
   if (body.is_discarded()) {
-    r.error = {errc::kInvalidJson, "line is not valid JSON", recover_id(line)};
+    r.error = {ErrorCode::kInvalidJson, "line is not valid JSON", recover_id(line)};
     return r;
   }
   if (!body.is_object()) {
-    r.error = {errc::kInvalidRequest, "a request must be a JSON object", json()};
+    r.error = {ErrorCode::kInvalidRequest, "a request must be a JSON object", json()};
     return r;
   }
   json id = body.contains("id") ? body["id"] : json();
   if (!is_valid_id(id)) {
-    r.error = {errc::kInvalidRequest, "id must be an integer or a string of at most 128 bytes",
+    r.error = {ErrorCode::kInvalidRequest, "id must be an integer or a string of at most 128 bytes",
                json()};
     return r;
   }
   auto v = body.find("v");
   if (v == body.end() || !v->is_number_integer()) {
-    r.error = {errc::kInvalidRequest, "missing protocol version: add \"v\":1", id};
+    r.error = {ErrorCode::kInvalidRequest, "missing protocol version: add \"v\":1", id};
     return r;
   }
   if (v->get<std::int64_t>() != kProtocolVersion) {
-    r.error = {errc::kUnsupportedVersion,
+    r.error = {ErrorCode::kUnsupportedVersion,
                "protocol version " + v->dump() + " is not supported; this daemon speaks v1", id};
     return r;
   }
   auto op = body.find("op");
   if (op == body.end() || !op->is_string() || op->get_ref<const std::string&>().empty()) {
-    r.error = {errc::kInvalidRequest, "missing \"op\" (a string such as \"track\")", id};
+    r.error = {ErrorCode::kInvalidRequest, "missing \"op\" (a string such as \"track\")", id};
     return r;
   }
   Request req;
@@ -216,10 +180,9 @@ std::string ok_reply(const json& id, json fields) {
   return out;
 }
 
-std::string error_reply(const json& id, std::string_view code, std::string_view message) {
-  json reply = {{"id", id},
-                {"ok", false},
-                {"error", {{"code", std::string(code)}, {"message", std::string(message)}}}};
+std::string error_reply(const json& id, ErrorCode code, std::string_view message) {
+  json reply = {
+      {"id", id}, {"ok", false}, {"error", {{"code", code}, {"message", std::string(message)}}}};
   std::string out = reply.dump(-1, ' ', false, json::error_handler_t::replace);
   out.push_back('\n');
   return out;

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "ipc/framing.hpp"
+#include "ipc/reasons.hpp"
 
 namespace dollhouse::ipc {
 
@@ -24,23 +25,6 @@ inline constexpr int kMaxNestingDepth = 16;
 // Longest string id.
 inline constexpr std::size_t kMaxIdLength = 128;
 
-// Error codes carried in error replies and counted in status under protocolErrors.
-namespace errc {
-inline constexpr const char* kLineTooLong = "line_too_long";
-inline constexpr const char* kInvalidUtf8 = "invalid_utf8";
-inline constexpr const char* kInvalidJson = "invalid_json";
-inline constexpr const char* kTooDeep = "too_deep";
-inline constexpr const char* kInvalidRequest = "invalid_request";
-inline constexpr const char* kUnsupportedVersion = "unsupported_version";
-inline constexpr const char* kUnknownOp = "unknown_op";
-inline constexpr const char* kHelloRequired = "hello_required";
-inline constexpr const char* kInvalidEvent = "invalid_event";
-inline constexpr const char* kPiiDetected = "pii_detected";
-inline constexpr const char* kNotConfigured = "not_configured";
-inline constexpr const char* kOverloaded = "overloaded";
-inline constexpr const char* kInternal = "internal";
-}  // namespace errc
-
 struct Request {
   std::string op;
   nlohmann::json id;  // null when the request has none
@@ -48,7 +32,7 @@ struct Request {
 };
 
 struct RequestError {
-  std::string code;
+  ErrorCode code = ErrorCode::kInvalidRequest;
   std::string message;
   nlohmann::json id;  // recovered when possible, else null
 };
@@ -63,9 +47,6 @@ struct ParseResult {
 // Does not know which ops exist; the caller answers unknown_op.
 ParseResult parse_request(const Frame& frame);
 
-// True when bytes are well-formed UTF-8 (no overlongs, surrogates or code points past U+10FFFF).
-bool is_valid_utf8(std::string_view bytes);
-
 // Nesting depth of JSON text (strings are skipped), computed without parsing.
 int json_nesting_depth(std::string_view text);
 
@@ -74,6 +55,6 @@ nlohmann::json recover_id(std::string_view text);
 
 // Reply lines, newline included.
 std::string ok_reply(const nlohmann::json& id, nlohmann::json fields = nlohmann::json::object());
-std::string error_reply(const nlohmann::json& id, std::string_view code, std::string_view message);
+std::string error_reply(const nlohmann::json& id, ErrorCode code, std::string_view message);
 
 }  // namespace dollhouse::ipc

@@ -15,6 +15,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "privacy/vocabulary.hpp"
+
 namespace dollhouse::privacy {
 
 // The category an event type belongs to, for the per-category consent switches.
@@ -22,8 +24,8 @@ namespace dollhouse::privacy {
 // weekly_summary -> "usage". Empty for an unknown type.
 std::string category_of(std::string_view event_type);
 
-// The six per-category switch names, in display order:
-// installation, update, crash, error, usage, performance.
+// The six per-category switch names, in display order: kCategories (privacy/vocabulary.hpp) as
+// strings.
 const std::vector<std::string>& all_categories();
 
 // What the OS says about the person and machine: the things a scrubber must remove even when no
@@ -59,12 +61,16 @@ class Scrubber {
   std::unique_ptr<Impl> impl_;
 };
 
-// Why an event was not accepted. `code` is "invalid_event" or "pii_detected"; `path` is the JSON
-// path of the field at fault ("/errorType"), `expected` what would have been valid
-// ("one of startup|runtime|shutdown|unknown"), `message` a sentence for a person. For
-// pii_detected, `expected` names the detector, never the content.
+// The two ways an event fails: its shape (invalid_event) or personal data that scrubbing left
+// in it (pii_detected). to_string gives the code the daemon and the server report.
+enum class RejectionCode { kInvalidEvent, kPiiDetected };
+std::string_view to_string(RejectionCode code);
+
+// Why an event was not accepted. `path` is the JSON path of the field at fault ("/errorType"),
+// `expected` what would have been valid ("one of startup|runtime|shutdown|unknown"), `message` a
+// sentence for a person. For pii_detected, `expected` names the detector, never the content.
 struct Rejection {
-  std::string code;
+  RejectionCode code = RejectionCode::kInvalidEvent;
   std::string path;
   std::string expected;
   std::string message;
@@ -91,8 +97,8 @@ Outcome process_stamped_event(const nlohmann::json& event, const Scrubber& scrub
 // "20.10.1" -> "20.10", "v18.2" -> "18.2", "21" -> "21"; nullopt when it is not a version.
 std::optional<std::string> cut_to_major_minor(std::string_view version);
 
-// The mcpClient enum: known values pass, anything else non-empty becomes "other", empty
-// becomes "unknown".
+// The mcpClient enum (kMcpClients): known values pass, anything else non-empty becomes "other",
+// empty becomes "unknown".
 std::string normalize_mcp_client(std::string_view client);
 
 // Bounds for strings (bytes). A longer errorMessage is cut at a UTF-8 character boundary; any

@@ -20,6 +20,8 @@
 #include <string>
 #include <vector>
 
+#include "common/clock.hpp"
+#include "common/utf8.hpp"
 #include "privacy/privacy.hpp"
 #include "privacy/text_shapes.hpp"
 
@@ -68,7 +70,7 @@ const std::vector<Field>& platform_fields() {
       enum_field("arch", true, {"x64", "arm64", "x86", "unknown"}),
       {"nodeVersion", Type::kMajorMinor, false},
       enum_field("mcpClient", false,
-                 {"claude-desktop", "claude-code", "gemini", "other", "unknown"}),
+                 std::vector<std::string>(kMcpClients.begin(), kMcpClients.end())),
       {"mcpClientVersion", Type::kMajorMinor, false},
   };
   return kFields;
@@ -203,8 +205,8 @@ class Validator {
   }
 
   bool reject(const std::string& path, std::string expected, std::string message,
-              std::string code = "invalid_event") {
-    rejection_ = Rejection{std::move(code), path, std::move(expected), std::move(message)};
+              RejectionCode code = RejectionCode::kInvalidEvent) {
+    rejection_ = Rejection{code, path, std::move(expected), std::move(message)};
     return false;
   }
 
@@ -223,7 +225,7 @@ class Validator {
     const std::string detector = scrubber_.detect(clean);
     if (!detector.empty()) {
       return reject(path, detector, "personal data remained in " + path + " after scrubbing",
-                    "pii_detected");
+                    RejectionCode::kPiiDetected);
     }
     out = std::move(clean);
     return true;
@@ -256,7 +258,7 @@ class Validator {
     }
     if (!v.is_string()) return wrong(f, path);
     const auto& s = v.get_ref<const std::string&>();
-    if (!detail::is_valid_utf8(s)) {
+    if (!dollhouse::is_valid_utf8(s)) {
       return reject(path, "valid UTF-8", "field " + path + " is not valid UTF-8");
     }
     switch (f.type) {
@@ -279,7 +281,7 @@ class Validator {
         out = s;
         return true;
       case Type::kUuid:
-        if (!detail::is_uuid(s)) return wrong(f, path);
+        if (!dollhouse::is_uuid(s)) return wrong(f, path);
         out = s;
         return true;
       case Type::kWeekStart: {
@@ -366,6 +368,10 @@ Outcome process(const json& event, const Scrubber& scrubber, bool from_app) {
 }
 
 }  // namespace
+
+std::string_view to_string(RejectionCode code) {
+  return code == RejectionCode::kPiiDetected ? "pii_detected" : "invalid_event";
+}
 
 Outcome process_app_event(const nlohmann::json& event, const Scrubber& scrubber) {
   return process(event, scrubber, /*from_app=*/true);

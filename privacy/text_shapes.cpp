@@ -53,37 +53,6 @@ bool parse_date(std::string_view s, int* year, int* month, int* day) {
 
 }  // namespace
 
-bool is_valid_utf8(std::string_view text) {
-  std::size_t i = 0;
-  while (i < text.size()) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    std::size_t extra = 0;
-    unsigned min = 0;
-    if (c < 0x80) {
-      ++i;
-      continue;
-    } else if ((c & 0xE0) == 0xC0) {
-      extra = 1, min = 0x80;
-    } else if ((c & 0xF0) == 0xE0) {
-      extra = 2, min = 0x800;
-    } else if ((c & 0xF8) == 0xF0) {
-      extra = 3, min = 0x10000;
-    } else {
-      return false;
-    }
-    if (i + extra >= text.size()) return false;
-    unsigned code = c & (0x3Fu >> extra);
-    for (std::size_t k = 1; k <= extra; ++k) {
-      const auto next = static_cast<unsigned char>(text[i + k]);
-      if ((next & 0xC0) != 0x80) return false;
-      code = (code << 6) | (next & 0x3Fu);
-    }
-    if (code < min || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) return false;
-    i += extra + 1;
-  }
-  return true;
-}
-
 std::string_view cut_utf8(std::string_view text, std::size_t max_bytes) {
   if (text.size() <= max_bytes) return text;
   std::size_t end = max_bytes;
@@ -139,17 +108,6 @@ bool is_calendar_date(std::string_view s, bool* monday) {
   return true;
 }
 
-bool is_uuid(std::string_view s) {
-  if (s.size() != 36) return false;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-    const char c = s[i];
-    const bool hex = is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-    if (dash ? c != '-' : !hex) return false;
-  }
-  return true;
-}
-
 std::optional<std::string> minimize_os_version(std::string_view s) {
   constexpr std::size_t kMaxNameLength = 24;
   if (s.empty() || s.size() > kMaxVersionLength) return std::nullopt;
@@ -178,9 +136,8 @@ std::string category_of(std::string_view event_type) {
 }
 
 const std::vector<std::string>& all_categories() {
-  static const std::vector<std::string> kCategories = {"installation", "update", "crash",
-                                                       "error",        "usage",  "performance"};
-  return kCategories;
+  static const std::vector<std::string> kNames(kCategories.begin(), kCategories.end());
+  return kNames;
 }
 
 std::optional<std::string> cut_to_major_minor(std::string_view version) {
@@ -201,7 +158,7 @@ std::string normalize_mcp_client(std::string_view client) {
   while (!c.empty() && c.front() == '-') c.erase(c.begin());
   while (!c.empty() && c.back() == '-') c.pop_back();
   if (c.empty()) return "unknown";
-  for (const char* known : {"claude-desktop", "claude-code", "gemini", "other", "unknown"}) {
+  for (std::string_view known : kMcpClients) {
     if (c == known) return c;
   }
   return "other";

@@ -1,5 +1,7 @@
 // Internal to the privacy engine: recognisers for the shapes of non-free-text fields (versions,
-// timestamps, UUIDs, dates) and UTF-8 helpers. Pure functions, safe from any thread.
+// timestamps, dates) and cutting UTF-8 text to a length. UTF-8 validation and the UUID check are
+// common to every program (common/utf8.hpp, common/clock.hpp). Pure functions, safe from any
+// thread.
 #pragma once
 
 #include <cstddef>
@@ -8,8 +10,6 @@
 #include <string_view>
 
 namespace dollhouse::privacy::detail {
-
-bool is_valid_utf8(std::string_view text);
 
 // The longest prefix of `text` of at most `max_bytes` bytes that ends on a character boundary.
 std::string_view cut_utf8(std::string_view text, std::size_t max_bytes);
@@ -23,9 +23,6 @@ bool is_utc_timestamp(std::string_view text);
 
 // "2025-01-13": a valid calendar date. Sets *monday when it is a Monday.
 bool is_calendar_date(std::string_view text, bool* monday);
-
-// 8-4-4-4-12 hexadecimal digits.
-bool is_uuid(std::string_view text);
 
 // "Ubuntu 22.04.3" -> "Ubuntu 22", "macOS 14" -> "macOS 14", "Windows 11" -> "Windows 11",
 // "unknown" -> "unknown". nullopt for anything else (builds, editions, host names).

@@ -7,6 +7,7 @@
 
 #include "ctl/commands/commands.hpp"
 #include "ctl/platform.hpp"
+#include "ipc/reasons.hpp"
 
 namespace dollhouse::ctl {
 
@@ -44,7 +45,7 @@ int ask(DaemonClient& client) {
       client.request("hello", {{"app", "dollhousectl"}, {"appVersion", DOLLHOUSE_VERSION}});
   if (!hello) return report_failure(hello.status());
   if (!hello->value("ok", false)) return report_error_reply(*hello);
-  std::string policy = (*hello)["consent"].value("policyVersion", "1.0");
+  std::string policy = (*hello)["consent"].value(ipc::field::kCurrentPolicyVersion, "1.0");
   std::cout << consent_box(policy);
   bool yes = false;
   if (platform::stdin_is_terminal()) {
@@ -57,7 +58,7 @@ int ask(DaemonClient& client) {
     std::cout << "No answer possible (standard input is not a terminal): recording \"no\".\n";
   }
   json fields = {{"enabled", yes}};
-  if (yes) fields["policyVersion"] = policy;
+  if (yes) fields[ipc::field::kPolicyVersion] = policy;
   auto reply = client.request("consent", fields);
   if (!reply) return report_failure(reply.status());
   if (!reply->value("ok", false)) return report_error_reply(*reply);

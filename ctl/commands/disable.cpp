@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "ctl/commands/commands.hpp"
+#include "ipc/reasons.hpp"
 
 namespace dollhouse::ctl {
 
@@ -15,7 +16,7 @@ int disable(DaemonClient& client) {
     std::cout << reply->dump(2) << "\n";
     return kExitOk;
   }
-  std::int64_t dropped = reply->value("droppedUnsent", std::int64_t{0});
+  std::int64_t dropped = reply->value(ipc::field::kDroppedUnsent, std::int64_t{0});
   std::cout << "Telemetry disabled: nothing more is collected or sent.\n";
   if (dropped > 0) {
     std::cout << "Deleted " << dropped << " queued event" << (dropped == 1 ? "" : "s")

@@ -1,7 +1,11 @@
 // dollhousectl telemetry enable [--only-crashes|--only-installations|--no-performance|--level L]
 #include <iostream>
+#include <string>
+#include <string_view>
 
 #include "ctl/commands/commands.hpp"
+#include "ipc/reasons.hpp"
+#include "privacy/vocabulary.hpp"
 
 namespace dollhouse::ctl {
 
@@ -16,15 +20,23 @@ struct EnableOptions {
   std::string level;
 };
 
+// The categories the narrowing flags name.
+constexpr std::string_view kCrash = "crash";
+constexpr std::string_view kInstallation = "installation";
+constexpr std::string_view kPerformance = "performance";
+static_assert(privacy::is_category(kCrash) && privacy::is_category(kInstallation) &&
+              privacy::is_category(kPerformance));
+
+// Every category on, then narrowed by the flags.
 json categories_for(const EnableOptions& o) {
-  json all = {{"installation", true}, {"update", true}, {"crash", true},
-              {"error", true},        {"usage", true},  {"performance", true}};
-  if (o.only_crashes || o.only_installations) {
-    for (auto& [name, on] : all.items()) on = false;
-    if (o.only_crashes) all["crash"] = true;
-    if (o.only_installations) all["installation"] = true;
+  const bool only = o.only_crashes || o.only_installations;
+  json all = json::object();
+  for (std::string_view name : privacy::kCategories) {
+    bool on = !only || (o.only_crashes && name == kCrash) ||
+              (o.only_installations && name == kInstallation);
+    if (o.no_performance && name == kPerformance) on = false;
+    all[std::string(name)] = on;
   }
-  if (o.no_performance) all["performance"] = false;
   return all;
 }
 
@@ -47,7 +59,7 @@ int enable(DaemonClient& client, const EnableOptions& o) {
   for (const auto& [name, value] : consent["categories"].items()) {
     if (value.get<bool>()) on += (on.empty() ? "" : ", ") + name;
   }
-  std::cout << "Telemetry enabled under privacy policy " << consent.value("policyVersion", "")
+  std::cout << "Telemetry enabled under privacy policy " << consent.value(ipc::field::kPolicyVersion, "")
             << ". Thank you.\n"
             << "Collecting: " << (on.empty() ? "nothing (every category is off)" : on) << "\n";
   if (!consent["overriddenBy"].is_null()) {

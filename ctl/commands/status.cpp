@@ -4,6 +4,7 @@
 #include "common/environment.hpp"
 #include "ctl/commands/commands.hpp"
 #include "ctl/format.hpp"
+#include "ipc/reasons.hpp"
 
 namespace dollhouse::ctl {
 
@@ -16,11 +17,18 @@ std::string str(const json& j, const char* key, const std::string& fallback = ""
   return it != j.end() && it->is_string() ? it->get<std::string>() : fallback;
 }
 
-std::string blocker_text(const std::string& blocker) {
-  if (blocker == "kill_switch") return "off: a kill switch is set (see below)";
-  if (blocker == "no_consent") return "off: no consent given";
-  if (blocker == "policy_outdated") return "off: the privacy policy changed since you consented";
-  if (blocker == "disabled") return "off: disabled by you";
+std::string blocker_text(std::optional<ipc::Blocker> blocker) {
+  if (!blocker) return "off";
+  switch (*blocker) {
+    case ipc::Blocker::kKillSwitch:
+      return "off: a kill switch is set (see below)";
+    case ipc::Blocker::kNoConsent:
+      return "off: no consent given";
+    case ipc::Blocker::kPolicyOutdated:
+      return "off: the privacy policy changed since you consented";
+    case ipc::Blocker::kDisabled:
+      return "off: disabled by you";
+  }
   return "off";
 }
 
@@ -61,7 +69,7 @@ int print_status(DaemonClient& client) {
   SystemTime now = SystemClock::instance().now();
   std::vector<std::pair<std::string, std::string>> rows;
   bool enabled = s.value("enabled", false);
-  std::string blocker = str(s, "blockedBy");
+  const std::optional<ipc::Blocker> blocker = ipc::parse_blocker(str(s, ipc::field::kBlockedBy));
   rows.push_back({"Telemetry:", enabled ? "on" : blocker_text(blocker)});
   if (!str(s, "overriddenBy").empty()) {
     rows.push_back({"Kill switch:", str(s, "overriddenBy") + " in the daemon's environment: " +
@@ -78,12 +86,12 @@ int print_status(DaemonClient& client) {
   std::string consent_text = "not given";
   if (consent.value("given", false)) {
     consent_text = "given " + relative_time(str(consent, "timestamp"), now) + " (policy " +
-                   str(consent, "policyVersion") + ")";
+                   str(consent, ipc::field::kPolicyVersion) + ")";
   } else if (!str(consent, "timestamp").empty()) {
     consent_text = "withdrawn " + relative_time(str(consent, "timestamp"), now);
   }
-  if (blocker == "policy_outdated") {
-    consent_text += "\ncurrent policy is " + str(consent, "currentPolicyVersion") +
+  if (blocker == ipc::Blocker::kPolicyOutdated) {
+    consent_text += "\ncurrent policy is " + str(consent, ipc::field::kCurrentPolicyVersion) +
                     "; review it with: dollhousectl telemetry consent";
   }
   rows.push_back({"Consent:", consent_text});
@@ -93,7 +101,8 @@ int print_status(DaemonClient& client) {
   rows.push_back({"Local log:", std::to_string(q.value("pending", 0)) + " waiting to upload, " +
                                     std::to_string(q.value("sent", 0)) + " sent, " +
                                     std::to_string(q.value("bytes", 0)) + " bytes; kept " +
-                                    std::to_string(s.value("retentionDays", 0)) + " days"});
+                                    std::to_string(s.value(ipc::field::kMaxDataRetention, 0)) +
+                                    " days"});
   rows.push_back({"Dropped:", dropped_text(q)});
   const json& up = s["upload"];
   std::string upload = str(up, "endpoint");
@@ -126,11 +135,11 @@ int print_status(DaemonClient& client) {
                                  str(d, "version") + "\nsocket " + str(d, "socket")});
   std::cout << aligned_rows(rows);
   if (!enabled) {
-    if (blocker == "no_consent" || blocker == "disabled" || blocker == "policy_outdated") {
-      std::cout << "\nTo share anonymous usage data: dollhousectl telemetry enable\n";
-    } else if (blocker == "kill_switch") {
+    if (blocker == ipc::Blocker::kKillSwitch) {
       std::cout << "\nUnset " << str(s, "overriddenBy")
                 << " and restart the daemon to let your settings apply.\n";
+    } else if (blocker.has_value()) {
+      std::cout << "\nTo share anonymous usage data: dollhousectl telemetry enable\n";
     }
   } else {
     std::cout << "\nSee what is collected: dollhousectl telemetry show\n"

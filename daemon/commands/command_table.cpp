@@ -3,25 +3,54 @@
 #include <array>
 #include <utility>
 
+#include "daemon/counters.hpp"
+
 namespace dollhouse::daemon {
 
+namespace {
+
+constexpr std::array<std::pair<std::string_view, CommandHandler>, 10> kCommands = {{
+    {"hello", handle_hello},
+    {"track", handle_track},
+    {"usage", handle_usage},
+    {"sync", handle_sync},
+    {"status", handle_status},
+    {"consent", handle_consent},
+    {"show", handle_show},
+    {"delete", handle_delete},
+    {"export", handle_export},
+    {"flush", handle_flush},
+}};
+
+}  // namespace
+
 CommandHandler find_command(std::string_view op) {
-  static constexpr std::array<std::pair<std::string_view, CommandHandler>, 10> kCommands = {{
-      {"hello", handle_hello},
-      {"track", handle_track},
-      {"usage", handle_usage},
-      {"sync", handle_sync},
-      {"status", handle_status},
-      {"consent", handle_consent},
-      {"show", handle_show},
-      {"delete", handle_delete},
-      {"export", handle_export},
-      {"flush", handle_flush},
-  }};
   for (const auto& [name, handler] : kCommands) {
     if (name == op) return handler;
   }
   return nullptr;
+}
+
+std::string known_ops() {
+  std::string out;
+  for (const auto& [name, handler] : kCommands) {
+    if (!out.empty()) out += ", ";
+    out += name;
+  }
+  return out;
+}
+
+void count_drop(CommandContext& ctx, Connection& connection, ipc::DropReason reason) {
+  ++connection.dropped;
+  ctx.storage.count(counter::dropped(reason));
+}
+
+bool require_hello(CommandContext& ctx, Connection& connection, const ipc::Request& req) {
+  if (connection.app.known) return true;
+  count_drop(ctx, connection, ipc::DropReason::kNoHello);
+  connection.reply_error(req.id, ipc::ErrorCode::kHelloRequired,
+                         "send hello (app, appVersion) before " + req.op, false);
+  return false;
 }
 
 }  // namespace dollhouse::daemon

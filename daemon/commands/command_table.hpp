@@ -1,34 +1,33 @@
-// The daemon's ops, one file each under daemon/commands/, registered in one table.
-//
-// A handler runs on the I/O thread. It must reply exactly once when the request has an id (or
-// always, for control ops), either directly or through Daemon::query.
+// The daemon's ops, one file each under daemon/commands/, registered in one table
+// (command_table.cpp). To add an op: write daemon/commands/<op>.cpp with a handle_<op>, add it
+// to the table and to daemon/sources.cmake, and give it a test in tests/unit/daemon/commands/.
 #pragma once
 
 #include <memory>
+#include <string>
 #include <string_view>
 
-#include "ipc/protocol.hpp"
+#include "daemon/commands/command_context.hpp"
 
 namespace dollhouse::daemon {
 
-class Daemon;
-class Session;
-
-using CommandHandler = void (*)(Daemon& daemon, const std::shared_ptr<Session>& session,
+using CommandHandler = void (*)(CommandContext& ctx, const std::shared_ptr<Connection>& connection,
                                 const ipc::Request& request);
 
 // nullptr for an unknown op.
 CommandHandler find_command(std::string_view op);
+// Every op, in the table's order, comma-separated: "hello, track, ...".
+std::string known_ops();
 
-void handle_hello(Daemon&, const std::shared_ptr<Session>&, const ipc::Request&);
-void handle_track(Daemon&, const std::shared_ptr<Session>&, const ipc::Request&);
-void handle_usage(Daemon&, const std::shared_ptr<Session>&, const ipc::Request&);
-void handle_sync(Daemon&, const std::shared_ptr<Session>&, const ipc::Request&);
-void handle_status(Daemon&, const std::shared_ptr<Session>&, const ipc::Request&);
-void handle_consent(Daemon&, const std::shared_ptr<Session>&, const ipc::Request&);
-void handle_show(Daemon&, const std::shared_ptr<Session>&, const ipc::Request&);
-void handle_delete(Daemon&, const std::shared_ptr<Session>&, const ipc::Request&);
-void handle_export(Daemon&, const std::shared_ptr<Session>&, const ipc::Request&);
-void handle_flush(Daemon&, const std::shared_ptr<Session>&, const ipc::Request&);
+void handle_hello(CommandContext&, const std::shared_ptr<Connection>&, const ipc::Request&);
+void handle_track(CommandContext&, const std::shared_ptr<Connection>&, const ipc::Request&);
+void handle_usage(CommandContext&, const std::shared_ptr<Connection>&, const ipc::Request&);
+void handle_sync(CommandContext&, const std::shared_ptr<Connection>&, const ipc::Request&);
+void handle_status(CommandContext&, const std::shared_ptr<Connection>&, const ipc::Request&);
+void handle_consent(CommandContext&, const std::shared_ptr<Connection>&, const ipc::Request&);
+void handle_show(CommandContext&, const std::shared_ptr<Connection>&, const ipc::Request&);
+void handle_delete(CommandContext&, const std::shared_ptr<Connection>&, const ipc::Request&);
+void handle_export(CommandContext&, const std::shared_ptr<Connection>&, const ipc::Request&);
+void handle_flush(CommandContext&, const std::shared_ptr<Connection>&, const ipc::Request&);
 
 }  // namespace dollhouse::daemon

@@ -1,27 +1,21 @@
 // flush: upload now, and reply with what was sent once the attempt is over.
-#include <boost/asio/post.hpp>
-
 #include "daemon/commands/command_table.hpp"
-#include "daemon/daemon.hpp"
 
 namespace dollhouse::daemon {
 
-void handle_flush(Daemon& daemon, const std::shared_ptr<Session>& session,
+void handle_flush(CommandContext& ctx, const std::shared_ptr<Connection>& connection,
                   const ipc::Request& req) {
-  Uploader* uploader = daemon.uploader();
-  if (uploader == nullptr || !uploader->configured()) {
-    std::string why = uploader == nullptr ? std::string("no uploader")
-                                          : uploader->status_json().value("configError", "");
-    session->reply_error(
-        req.id, ipc::errc::kNotConfigured,
-        "uploading is not configured: " + why + "; events stay in the local queue");
+  if (!ctx.uploader.configured()) {
+    connection->reply_error(req.id, ipc::ErrorCode::kNotConfigured,
+                            "uploading is not configured: " + ctx.uploader.config_error() +
+                                "; events stay in the local queue");
     return;
   }
-  session->begin_storage_request();
+  connection->begin_storage_request();
   nlohmann::json id = req.id;
-  uploader->flush_now([session, id](nlohmann::json outcome) {
-    session->end_storage_request();
-    session->reply_ok(id, {{"flush", std::move(outcome)}});
+  ctx.uploader.flush_now([connection, id](nlohmann::json outcome) {
+    connection->end_storage_request();
+    connection->reply_ok(id, {{"flush", std::move(outcome)}});
   });
 }
 

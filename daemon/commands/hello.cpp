@@ -1,7 +1,6 @@
 // hello: names the connection's app. Required before track and usage, since the daemon stamps
 // the app's version and runtime on its events.
 #include "daemon/commands/command_table.hpp"
-#include "daemon/daemon.hpp"
 #include "daemon/settings.hpp"
 
 namespace dollhouse::daemon {
@@ -20,7 +19,7 @@ bool is_plain_name(const std::string& s, std::size_t max) {
 
 }  // namespace
 
-void handle_hello(Daemon& daemon, const std::shared_ptr<Session>& session,
+void handle_hello(CommandContext& ctx, const std::shared_ptr<Connection>& connection,
                   const ipc::Request& req) {
   const auto& b = req.body;
   auto str = [&](const char* key) -> std::optional<std::string> {
@@ -34,20 +33,21 @@ void handle_hello(Daemon& daemon, const std::shared_ptr<Session>& session,
   auto node_version = str("nodeVersion");
   auto mcp_client = str("mcpClient");
   if (!app || !is_plain_name(*app, kMaxAppNameLength)) {
-    session->reply_error(req.id, ipc::errc::kInvalidRequest,
-                         "hello needs \"app\": a name of letters, digits and -_.@/ (at most 64)");
+    connection->reply_error(
+        req.id, ipc::ErrorCode::kInvalidRequest,
+        "hello needs \"app\": a name of letters, digits and -_.@/ (at most 64)");
     return;
   }
   auto version = app_version ? privacy::cut_to_major_minor(*app_version) : std::nullopt;
   if (!app_version || app_version->empty() || app_version->size() > privacy::kMaxVersionLength ||
       !version) {
-    session->reply_error(req.id, ipc::errc::kInvalidRequest,
-                         "hello needs \"appVersion\", a version such as \"1.9.16\"");
+    connection->reply_error(req.id, ipc::ErrorCode::kInvalidRequest,
+                            "hello needs \"appVersion\", a version such as \"1.9.16\"");
     return;
   }
   if (!node_version || !mcp_client) {
-    session->reply_error(req.id, ipc::errc::kInvalidRequest,
-                         "nodeVersion and mcpClient must be strings when given");
+    connection->reply_error(req.id, ipc::ErrorCode::kInvalidRequest,
+                            "nodeVersion and mcpClient must be strings when given");
     return;
   }
   AppInfo info;
@@ -58,10 +58,10 @@ void handle_hello(Daemon& daemon, const std::shared_ptr<Session>& session,
     info.node_version = privacy::cut_to_major_minor(*node_version).value_or("");
   }
   info.mcp_client = privacy::normalize_mcp_client(*mcp_client);
-  session->app = std::move(info);
-  session->reply_ok(req.id, {{"protocol", ipc::kProtocolVersion},
-                             {"daemonVersion", DOLLHOUSE_VERSION},
-                             {"consent", daemon.consent_summary()}});
+  connection->app = std::move(info);
+  connection->reply_ok(req.id, {{"protocol", ipc::kProtocolVersion},
+                                {"daemonVersion", ctx.facts.version},
+                                {"consent", ctx.consent.summary()}});
 }
 
 }  // namespace dollhouse::daemon

@@ -1,7 +1,6 @@
 // show: the local log, newest first, as the seed's TelemetryLog entries.
 #include "daemon/commands/command_table.hpp"
 #include "daemon/commands/log_entry.hpp"
-#include "daemon/daemon.hpp"
 #include "daemon/settings.hpp"
 
 namespace dollhouse::daemon {
@@ -15,12 +14,14 @@ json log_entry(const StoredEvent& e) {
           {"sentToServer", e.sent}};
 }
 
-void handle_show(Daemon& daemon, const std::shared_ptr<Session>& session, const ipc::Request& req) {
+void handle_show(CommandContext& ctx, const std::shared_ptr<Connection>& connection,
+                 const ipc::Request& req) {
   std::int64_t limit = kDefaultShowLimit;
   std::optional<std::int64_t> since;
   if (auto it = req.body.find("limit"); it != req.body.end() && !it->is_null()) {
     if (!it->is_number_integer() || it->get<std::int64_t>() < 1) {
-      session->reply_error(req.id, ipc::errc::kInvalidRequest, "limit must be a positive integer");
+      connection->reply_error(req.id, ipc::ErrorCode::kInvalidRequest,
+                              "limit must be a positive integer");
       return;
     }
     limit = std::min(it->get<std::int64_t>(), kMaxShowLimit);
@@ -28,14 +29,14 @@ void handle_show(Daemon& daemon, const std::shared_ptr<Session>& session, const 
   if (auto it = req.body.find("since"); it != req.body.end() && !it->is_null()) {
     SystemTime t;
     if (!it->is_string() || !parse_iso8601(it->get<std::string>(), t)) {
-      session->reply_error(req.id, ipc::errc::kInvalidRequest,
-                           "since must be a UTC timestamp such as 2026-11-01T00:00:00Z");
+      connection->reply_error(req.id, ipc::ErrorCode::kInvalidRequest,
+                              "since must be a UTC timestamp such as 2026-11-01T00:00:00Z");
       return;
     }
     since = to_unix_millis(t);
   }
-  daemon.query(session, req.id, [limit, since](StorageContext& ctx) -> Result<json> {
-    auto events = ctx.store.newest(limit, since);
+  ctx.storage.query(connection, req.id, [limit, since](StorageContext& sc) -> Result<json> {
+    auto events = sc.store.newest(limit, since);
     if (!events) return events.status();
     json entries = json::array();
     for (const auto& e : *events) entries.push_back(log_entry(e));

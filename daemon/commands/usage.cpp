@@ -1,84 +1,78 @@
 // usage: counters and timings folded into this week's rollup for the connection's app.
 #include "daemon/commands/command_table.hpp"
-#include "daemon/daemon.hpp"
+#include "daemon/counters.hpp"
 #include "daemon/usage_rollup.hpp"
 
 namespace dollhouse::daemon {
 
+using ipc::DropReason;
 using nlohmann::json;
 
-void handle_usage(Daemon& daemon, const std::shared_ptr<Session>& session,
+void handle_usage(CommandContext& ctx, const std::shared_ptr<Connection>& connection,
                   const ipc::Request& req) {
-  auto drop = [&](const std::string& reason) { daemon.count_drop(*session, reason); };
-  if (!daemon.require_hello(*session, req)) return;
+  auto invalid = [&](const std::string& message, const std::string& path, const char* expected) {
+    count_drop(ctx, *connection, DropReason::kInvalidEvent);
+    connection->reply_error(req.id, ipc::ErrorCode::kInvalidEvent, message, false,
+                            {{"path", path}, {"expected", expected}});
+  };
+  if (!require_hello(ctx, *connection, req)) return;
   std::map<std::string, std::int64_t> counters;
   std::map<std::string, double> timings;
   const json& b = req.body;
   if (auto it = b.find("counters"); it != b.end() && !it->is_null()) {
     if (!it->is_object()) {
-      drop("invalid_event");
-      session->reply_error(req.id, ipc::errc::kInvalidEvent, "counters must be an object", false,
-                           {{"path", "/counters"}, {"expected", "object of name -> integer"}});
-      return;
+      return invalid("counters must be an object", "/counters", "object of name -> integer");
     }
     for (const auto& [name, value] : it->items()) {
       if (!value.is_number_integer()) {
-        drop("invalid_event");
-        session->reply_error(req.id, ipc::errc::kInvalidEvent, "counter values must be integers",
-                             false, {{"path", "/counters/" + name}, {"expected", "integer"}});
-        return;
+        return invalid("counter values must be integers", "/counters/" + name, "integer");
       }
       counters[name] = value.get<std::int64_t>();
     }
   }
   if (auto it = b.find("timings"); it != b.end() && !it->is_null()) {
     if (!it->is_object()) {
-      drop("invalid_event");
-      session->reply_error(req.id, ipc::errc::kInvalidEvent, "timings must be an object", false,
-                           {{"path", "/timings"}, {"expected", "object of name -> milliseconds"}});
-      return;
+      return invalid("timings must be an object", "/timings", "object of name -> milliseconds");
     }
     for (const auto& [name, value] : it->items()) {
       if (!value.is_number()) {
-        drop("invalid_event");
-        session->reply_error(req.id, ipc::errc::kInvalidEvent, "timing values must be numbers",
-                             false, {{"path", "/timings/" + name}, {"expected", "number (ms)"}});
-        return;
+        return invalid("timing values must be numbers", "/timings/" + name, "number (ms)");
       }
       timings[name] = value.get<double>();
     }
   }
-  if (std::string reason = daemon.drop_reason_for("usage"); !reason.empty()) {
-    drop(reason);
-    session->reply_ok(req.id, {{"accepted", false}, {"reason", reason}}, false);
+  if (auto reason = ctx.consent.drop_reason_for("usage")) {
+    count_drop(ctx, *connection, *reason);
+    connection->reply_ok(req.id, {{"accepted", false}, {"reason", *reason}}, false);
     return;
   }
-  if (!timings.empty() && !daemon.drop_reason_for("performance").empty()) {
-    daemon.count("dropped.category_off.performance", static_cast<std::int64_t>(timings.size()));
+  if (!timings.empty() && ctx.consent.drop_reason_for("performance")) {
+    ctx.storage.count(counter::dropped(DropReason::kPerformanceOff),
+                      static_cast<std::int64_t>(timings.size()));
     timings.clear();
   }
-  WeekPosition pos = local_week_position(daemon.now());
-  const AppInfo& app = session->app;
-  std::string key = pos.week_start + "|" + app.app;
+  WeekPosition pos = local_week_position(ctx.clock.now());
+  const AppInfo& app = connection->app;
+  UsageKey key{pos.week_start, app.app};
   json app_fields = {{"appVersion", app.app_version}, {"mcpClient", app.mcp_client}};
   if (!app.node_version.empty()) app_fields["nodeVersion"] = app.node_version;
-  daemon.post_storage([=](StorageContext& ctx) {
-    auto weeks = ctx.store.usage_weeks();
+  ctx.storage.post([=](StorageContext& sc) {
+    auto weeks = sc.store.usage_weeks();
     if (!weeks) return;
     UsageWeek week;
     if (auto it = weeks->find(key); it != weeks->end()) {
       week = usage_week_from_json(json::parse(it->second, nullptr, false));
     }
     std::size_t skipped = fold_usage(week, pos.day_index, counters, timings);
-    ctx.count("fields.dropped_unknown", static_cast<std::int64_t>(skipped));
+    sc.count(counter::kFieldsDroppedUnknown, static_cast<std::int64_t>(skipped));
     json data = usage_week_to_json(week);
     for (const auto& [k, v] : app_fields.items()) data[k] = v;
-    if (Status st = ctx.store.put_usage_week(key, data.dump()); !st) {
-      ctx.count("dropped.storage_error");
+    if (Status st = sc.store.put_usage_week(key, data.dump()); !st) {
+      sc.count(counter::dropped(DropReason::kStorageError));
     }
   });
-  ++session->accepted;
-  session->reply_ok(req.id, {{"accepted", true}}, false);
+  ++connection->accepted;
+  connection->reply_ok(req.id, {{"accepted", true}}, false);
 }
 
 }  // namespace dollhouse::daemon

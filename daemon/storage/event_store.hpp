@@ -44,6 +44,13 @@ struct PendingDeletion {
   std::int64_t requested_ms = 0;
 };
 
+// A usage rollup in progress is kept per ISO week and app.
+struct UsageKey {
+  std::string week_start;  // the Monday that starts the week, "2026-11-23"
+  std::string app;         // the app's name from its hello
+  auto operator<=>(const UsageKey&) const = default;
+};
+
 struct Eviction {
   std::int64_t removed = 0;
   std::int64_t removed_unsent = 0;
@@ -100,10 +107,10 @@ class EventStore {
   virtual Result<std::vector<PendingDeletion>> pending_deletions() = 0;
   virtual Status finish_deletion(const std::string& install_id) = 0;
 
-  // Usage rollups not yet closed, by week start ("2026-11-23") -> JSON text.
-  virtual Result<std::map<std::string, std::string>> usage_weeks() = 0;
-  virtual Status put_usage_week(const std::string& week_start, const std::string& data) = 0;
-  virtual Status delete_usage_week(const std::string& week_start) = 0;
+  // Usage rollups not yet closed, by week and app -> the running totals as JSON text.
+  virtual Result<std::map<UsageKey, std::string>> usage_weeks() = 0;
+  virtual Status put_usage_week(const UsageKey& key, const std::string& data) = 0;
+  virtual Status delete_usage_week(const UsageKey& key) = 0;
   virtual Status delete_all_usage() = 0;
 };
 

@@ -166,11 +166,10 @@ Status SqliteEventStore::exec(const char* sql) {
 }
 
 SqliteEventStore::Statement& SqliteEventStore::prepared(const char* sql) {
-  auto it = statements_.find(sql);
-  if (it == statements_.end()) {
-    it = statements_.emplace(sql, std::make_unique<Statement>(db_, sql)).first;
-  }
-  return *it->second;
+  auto& slot = statements_[sql];
+  // One that failed to prepare (the database was busy or damaged) is tried again.
+  if (!slot || !slot->prepared()) slot = std::make_unique<Statement>(db_, sql);
+  return *slot;
 }
 
 Status SqliteEventStore::begin() {
@@ -344,30 +343,45 @@ Status SqliteEventStore::save_counters(const std::map<std::string, std::int64_t>
   return Status::ok();
 }
 
-Result<std::map<std::string, std::string>> SqliteEventStore::usage_weeks() {
+namespace {
+
+// usage_weeks keeps a key in one column, "<week_start>|<app>" (schema 1 named it week_start);
+// these two are the only places that know the encoding. An app name never holds '|'.
+std::string usage_key_column(const UsageKey& key) {
+  return key.week_start + "|" + key.app;
+}
+UsageKey usage_key_from_column(const std::string& column) {
+  auto bar = column.find('|');
+  if (bar == std::string::npos) return {column, ""};
+  return {column.substr(0, bar), column.substr(bar + 1)};
+}
+
+}  // namespace
+
+Result<std::map<UsageKey, std::string>> SqliteEventStore::usage_weeks() {
   Statement& s = prepared("SELECT week_start, data FROM usage_weeks");
   ResetOnExit reset(s);
-  std::map<std::string, std::string> out;
+  std::map<UsageKey, std::string> out;
   int rc;
-  while ((rc = s.step()) == SQLITE_ROW) out[s.text_col(0)] = s.text_col(1);
+  while ((rc = s.step()) == SQLITE_ROW) out[usage_key_from_column(s.text_col(0))] = s.text_col(1);
   if (rc != SQLITE_DONE) return error("read usage");
   return out;
 }
 
-Status SqliteEventStore::put_usage_week(const std::string& week_start, const std::string& data) {
+Status SqliteEventStore::put_usage_week(const UsageKey& key, const std::string& data) {
   Statement& s = prepared(
       "INSERT INTO usage_weeks (week_start, data) VALUES (?1, ?2) "
       "ON CONFLICT(week_start) DO UPDATE SET data = excluded.data");
   ResetOnExit reset(s);
-  s.bind(1, week_start);
+  s.bind(1, usage_key_column(key));
   s.bind(2, data);
   return s.step() == SQLITE_DONE ? Status::ok() : error("save usage");
 }
 
-Status SqliteEventStore::delete_usage_week(const std::string& week_start) {
+Status SqliteEventStore::delete_usage_week(const UsageKey& key) {
   Statement& s = prepared("DELETE FROM usage_weeks WHERE week_start = ?1");
   ResetOnExit reset(s);
-  s.bind(1, week_start);
+  s.bind(1, usage_key_column(key));
   return s.step() == SQLITE_DONE ? Status::ok() : error("delete usage week");
 }
 

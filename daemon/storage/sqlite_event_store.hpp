@@ -50,9 +50,9 @@ class SqliteEventStore final : public EventStore {
   Status add_deletion(const std::string& install_id, std::int64_t requested_ms) override;
   Result<std::vector<PendingDeletion>> pending_deletions() override;
   Status finish_deletion(const std::string& install_id) override;
-  Result<std::map<std::string, std::string>> usage_weeks() override;
-  Status put_usage_week(const std::string& week_start, const std::string& data) override;
-  Status delete_usage_week(const std::string& week_start) override;
+  Result<std::map<UsageKey, std::string>> usage_weeks() override;
+  Status put_usage_week(const UsageKey& key, const std::string& data) override;
+  Status delete_usage_week(const UsageKey& key) override;
   Status delete_all_usage() override;
 
   // The schema version this code writes.

@@ -11,23 +11,30 @@
 
 namespace dollhouse::daemon {
 
-// A cached prepared statement; every use is followed by reset() (see ResetOnExit).
+// A cached prepared statement; every use is followed by reset() (see ResetOnExit). A statement
+// whose preparation failed does nothing and fails every step() with the preparation's error
+// code, so the caller's ordinary error path reports it; the cache prepares it again next time.
 class SqliteEventStore::Statement {
  public:
   Statement(sqlite3* db, const char* sql) {
-    sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt_, nullptr);
+    int rc = sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt_, nullptr);
+    prepare_rc_ = rc == SQLITE_OK ? SQLITE_ERROR : rc;  // used only when stmt_ is null
   }
   ~Statement() { sqlite3_finalize(stmt_); }
   Statement(const Statement&) = delete;
   Statement& operator=(const Statement&) = delete;
 
-  bool valid() const { return stmt_ != nullptr; }
-  void bind(int i, std::int64_t v) { sqlite3_bind_int64(stmt_, i, v); }
+  bool prepared() const { return stmt_ != nullptr; }
+  void bind(int i, std::int64_t v) {
+    if (stmt_ != nullptr) sqlite3_bind_int64(stmt_, i, v);
+  }
   void bind(int i, const std::string& v) {
+    if (stmt_ == nullptr) return;
     sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
   }
-  int step() { return sqlite3_step(stmt_); }
+  int step() { return stmt_ != nullptr ? sqlite3_step(stmt_) : prepare_rc_; }
   void reset() {
+    if (stmt_ == nullptr) return;
     sqlite3_reset(stmt_);
     sqlite3_clear_bindings(stmt_);
   }
@@ -41,6 +48,7 @@ class SqliteEventStore::Statement {
 
  private:
   sqlite3_stmt* stmt_ = nullptr;
+  int prepare_rc_ = SQLITE_ERROR;
 };
 
 // Resets a statement when the scope ends, whichever way it ends.

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "daemon/counters.hpp"
+
 namespace dollhouse::daemon {
 
 StorageWorker::StorageWorker(std::unique_ptr<EventStore> store, const Clock& clock,
@@ -78,8 +80,8 @@ void StorageWorker::run_batch(std::deque<Task>& batch) {
     if (ctx.appended) {
       auto evicted = store_->evict_to_fit(limits_.max_events, limits_.max_bytes);
       if (evicted && evicted->removed > 0) {
-        ctx.count("dropped.evicted_size", evicted->removed_unsent);
-        ctx.count("pruned.size", evicted->removed - evicted->removed_unsent);
+        ctx.count(counter::dropped(ipc::DropReason::kEvictedSize), evicted->removed_unsent);
+        ctx.count(counter::kPrunedSize, evicted->removed - evicted->removed_unsent);
         spdlog::warn("queue over its cap: evicted the {} oldest events ({} unsent)",
                      evicted->removed, evicted->removed_unsent);
       }
@@ -93,7 +95,8 @@ void StorageWorker::run_batch(std::deque<Task>& batch) {
   if (!status) {
     store_->rollback();
     counters_ = std::move(counters_before);
-    counters_["dropped.storage_error"] += static_cast<std::int64_t>(batch.size());
+    counters_[counter::dropped(ipc::DropReason::kStorageError)] +=
+        static_cast<std::int64_t>(batch.size());
     counters_unsaved_ = true;
     spdlog::error("could not write to the database ({}); {} requests failed: {}", status.code(),
                   batch.size(), status.message());

@@ -1,7 +1,7 @@
 // The storage thread: the only code that touches telemetry.db while the daemon runs.
 //
 // Connections post tasks; the worker runs every task waiting at that moment (up to
-// kMaxEventsPerCommit) inside one transaction and commits once (group commit), then runs the
+// kMaxTasksPerCommit) inside one transaction and commits once (group commit), then runs the
 // tasks' completions with the commit's status. A completion therefore runs only when what its
 // task wrote is durable, which is what `sync` needs: the tasks of one connection are posted in
 // order, so a sync posted after a connection's events completes after they are on disk.

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 #include <boost/asio/post.hpp>
 
+#include "daemon/counters.hpp"
 #include "daemon/settings.hpp"
 #include "daemon/upload/gzip.hpp"
 
@@ -161,7 +162,7 @@ void Uploader::on_deletion_queued() {
 
 void Uploader::flush_now(FlushDone done) {
   if (!configured()) {
-    done({{"error", {{"code", "not_configured"}, {"message", config_error_}}}});
+    done({{"error", {{"code", ipc::ErrorCode::kNotConfigured}, {"message", config_error_}}}});
     return;
   }
   flush_waiters_.push_back(std::move(done));
@@ -171,11 +172,10 @@ void Uploader::flush_now(FlushDone done) {
 void Uploader::shutdown(Millis deadline, std::function<void()> done) {
   stopping_ = true;
   timer_.cancel();
-  std::string blocked = consent_();
+  const bool allowed = !consent_().has_value();
   // A daemon in backoff keeps waiting: shutting down is no reason to retry early.
-  bool work =
-      cycle_active_ ||
-      (!next_attempt_ && (pending_deletions_ > 0 || (pending_estimate_ > 0 && blocked.empty())));
+  bool work = cycle_active_ ||
+              (!next_attempt_ && (pending_deletions_ > 0 || (pending_estimate_ > 0 && allowed)));
   if (!configured() || !work) {
     done();
     return;
@@ -202,7 +202,7 @@ void Uploader::begin_cycle() {
 
 void Uploader::next_step() {
   accepted_during_step_ = 0;
-  bool allowed = consent_().empty();
+  bool allowed = !consent_().has_value();
   auto new_id = make_uuid_v4(random_);
   std::int64_t max_events = settings_.batch_max_events;
   std::int64_t max_bytes = settings_.batch_max_bytes;
@@ -273,14 +273,14 @@ void Uploader::on_deletion_answer(std::string install_id, HttpResult r) {
   persist();
   storage_.post([this, install_id, now](StorageContext& ctx) {
     (void)ctx.store.finish_deletion(install_id);
-    (void)ctx.store.put_value("last_remote_deletion", now);
+    (void)ctx.store.put_value(kLastRemoteDeletionKey, now);
     ctx.on_commit.push_back([this](const Status&) { asio::post(io_, [this] { next_step(); }); });
   });
 }
 
 void Uploader::send_batch(std::shared_ptr<Work> work) {
   // Consent again, right before anything leaves the machine.
-  if (std::string blocked = consent_(); !blocked.empty()) {
+  if (consent_().has_value()) {
     return end_cycle("");
   }
   json events = json::array();
@@ -328,7 +328,8 @@ void Uploader::on_batch_answer(std::shared_ptr<Work> work, HttpResult r) {
       pending_estimate_ = std::max<std::int64_t>(0, pending_estimate_ - n);
       persist();
       storage_.post([this, batch_id](StorageContext& ctx) {
-        if (auto marked = ctx.store.mark_batch_sent(batch_id)) ctx.count("uploaded", *marked);
+        if (auto marked = ctx.store.mark_batch_sent(batch_id))
+          ctx.count(counter::kUploaded, *marked);
         ctx.on_commit.push_back(
             [this](const Status&) { asio::post(io_, [this] { next_step(); }); });
       });
@@ -347,7 +348,7 @@ void Uploader::on_batch_answer(std::shared_ptr<Work> work, HttpResult r) {
       persist();
       storage_.post([this, batch_id](StorageContext& ctx) {
         if (auto dropped = ctx.store.drop_batch(batch_id)) {
-          ctx.count("dropped.rejected_by_server", *dropped);
+          ctx.count(counter::dropped(ipc::DropReason::kRejectedByServer), *dropped);
         }
         ctx.on_commit.push_back(
             [this](const Status&) { asio::post(io_, [this] { next_step(); }); });

@@ -29,6 +29,7 @@
 #include "daemon/storage/storage_worker.hpp"
 #include "daemon/upload/http_exchange.hpp"
 #include "daemon/upload/upload_policy.hpp"
+#include "ipc/reasons.hpp"
 
 namespace dollhouse::daemon {
 
@@ -45,6 +46,10 @@ struct UploadSettings {
 
 UploadSettings default_upload_settings();
 
+// The stored value (EventStore::put_value) that holds when the server last confirmed a remote
+// deletion; status reports it.
+inline constexpr const char* kLastRemoteDeletionKey = "last_remote_deletion";
+
 // What the uploader needs from the database at start, read before the storage thread runs so
 // the daemon never answers with a schedule it has not loaded yet.
 struct UploadSnapshot {
@@ -56,8 +61,8 @@ UploadSnapshot read_upload_snapshot(EventStore& store);
 
 class Uploader {
  public:
-  // "" when uploading events is allowed now, else the reason (consent, kill switch).
-  using ConsentCheck = std::function<std::string()>;
+  // nullopt when uploading events is allowed now, else what blocks it (consent, kill switch).
+  using ConsentCheck = std::function<std::optional<ipc::Blocker>()>;
   using FlushDone = std::function<void(nlohmann::json outcome)>;
 
   Uploader(boost::asio::io_context& io, StorageWorker& storage, const Clock& clock,
@@ -78,6 +83,8 @@ class Uploader {
   void shutdown(Millis deadline, std::function<void()> done);
 
   bool configured() const { return endpoint_.has_value(); }
+  // Why uploading is off when !configured(): the endpoint or TLS setup that failed.
+  const std::string& config_error() const { return config_error_; }
   // The `upload` object of status.
   nlohmann::json status_json() const;
 

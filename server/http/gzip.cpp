@@ -13,7 +13,7 @@ constexpr int kGzipWindowBits = 15 + 16;  // zlib: 15-bit window, gzip wrapper
 Result<std::string> inflate_gzip(std::string_view compressed, std::size_t max_output) {
   z_stream zs{};
   if (inflateInit2(&zs, kGzipWindowBits) != Z_OK) {
-    return Status::error("bad_encoding", "cannot start the gzip decoder");
+    return Status::error(kInflateBadEncoding, "cannot start the gzip decoder");
   }
   std::string out;
   std::array<char, 16384> chunk{};
@@ -27,18 +27,18 @@ Result<std::string> inflate_gzip(std::string_view compressed, std::size_t max_ou
     rc = inflate(&zs, Z_NO_FLUSH);
     if (rc != Z_OK && rc != Z_STREAM_END) {
       inflateEnd(&zs);
-      return Status::error("bad_encoding", "the body is not valid gzip");
+      return Status::error(kInflateBadEncoding, "the body is not valid gzip");
     }
     std::size_t produced = chunk.size() - zs.avail_out;
     if (out.size() + produced > max_output) {
       inflateEnd(&zs);
-      return Status::error("too_large",
+      return Status::error(kInflateTooLarge,
                            "the inflated body exceeds " + std::to_string(max_output) + " bytes");
     }
     out.append(chunk.data(), produced);
     if (rc == Z_OK && zs.avail_in == 0 && produced == 0) {
       inflateEnd(&zs);
-      return Status::error("bad_encoding", "the gzip body is truncated");
+      return Status::error(kInflateBadEncoding, "the gzip body is truncated");
     }
   }
   inflateEnd(&zs);

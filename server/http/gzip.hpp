@@ -10,8 +10,13 @@
 
 namespace dollhouse::server {
 
-// The inflated bytes of a gzip stream (one member). Errors: "too_large" when the output would
-// exceed max_output bytes, "bad_encoding" when the input is not a complete gzip stream.
+// Status codes of inflate_gzip's errors.
+inline constexpr const char* kInflateTooLarge = "too_large";
+inline constexpr const char* kInflateBadEncoding = "bad_encoding";
+
+// The inflated bytes of a gzip stream (one member). Errors: kInflateTooLarge when the output
+// would exceed max_output bytes, kInflateBadEncoding when the input is not a complete gzip
+// stream.
 Result<std::string> inflate_gzip(std::string_view compressed, std::size_t max_output);
 
 // The opposite, for tests and tools.

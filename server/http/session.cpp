@@ -138,7 +138,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     } else if (beast::iequals(encoding, "gzip") || beast::iequals(encoding, "x-gzip")) {
       auto inflated = inflate_gzip(msg.body(), ctx_.limits.max_body_bytes);
       if (!inflated) {
-        const bool too_large = inflated.status().code() == "too_large";
+        const bool too_large = inflated.status().code() == kInflateTooLarge;
         return Response::error(too_large ? 413 : 400, too_large ? "too_large" : "bad_encoding",
                                inflated.status().message());
       }

@@ -87,7 +87,7 @@ Response handle_ingest(ServerContext& ctx, const Request& req) {
     privacy::Outcome outcome = privacy::process_stamped_event(raw, ctx.scrubber);
     std::string code, path;
     if (!outcome.ok) {
-      code = outcome.rejection.code;
+      code = std::string(privacy::to_string(outcome.rejection.code));
       path = outcome.rejection.path;
     } else if (outcome.event.value("installId", std::string()) != *install_id) {
       code = "install_mismatch";

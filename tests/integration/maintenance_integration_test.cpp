@@ -43,7 +43,7 @@ void insert_event(const std::string& db, std::int64_t created_ms, const std::str
 TEST(Maintenance, EventsOlderThanTheRetentionPeriodAreRemovedAndCounted) {
   DaemonHarness h;
   ASSERT_TRUE(h.start());
-  ASSERT_TRUE(h.enable({{"retentionDays", 30}})["ok"].get<bool>());
+  ASSERT_TRUE(h.enable({{"maxDataRetention", 30}})["ok"].get<bool>());
   ASSERT_EQ(h.stop(), 0);
   std::string db = h.root() + "/telemetry.db";
   insert_event(db, days_ago_ms(45), "too old");
@@ -52,7 +52,7 @@ TEST(Maintenance, EventsOlderThanTheRetentionPeriodAreRemovedAndCounted) {
   insert_event(db, days_ago_ms(0), "today");
   ASSERT_TRUE(h.start());
   json status = h.status();
-  EXPECT_EQ(status["retentionDays"], 30);
+  EXPECT_EQ(status["maxDataRetention"], 30);
   EXPECT_EQ(status["queue"]["dropped"]["evicted_retention"], 2);
   json entries = h.entries();
   ASSERT_EQ(entries.size(), 2u);

@@ -1,6 +1,8 @@
 // The named-pipe transport through the interface the daemon uses (LocalListener, LocalStream)
 // and the one clients use (LineConnection): overlapped round trips, concurrent clients,
-// deadlines, closing, the user-only access list, and refusing a second holder of the name.
+// deadlines, closing, the user-only access list, refusing a second holder of the name, which
+// pipe errors mean that a client left before it was accepted, and that socket activation is
+// refused.
 #include <windows.h>
 // clang-format off
 #include <aclapi.h>
@@ -307,6 +309,30 @@ TEST(NamedPipe, EveryInstanceAdmitsOnlyTheCurrentUser) {
   expect_user_only_dacl(descriptor, dacl);
   ::LocalFree(descriptor);
   ::CloseHandle(static_cast<HANDLE>(*pipe));
+}
+
+TEST(NamedPipe, APipeClientThatClosedFirstMeansTheClientLeftBeforeAccept) {
+  const auto& system = boost::system::system_category();
+  EXPECT_EQ(ERROR_NO_DATA, 232);
+  EXPECT_EQ(ERROR_PIPE_NOT_CONNECTED, 233);
+  EXPECT_TRUE(ipc::client_left_before_accept(boost::system::error_code(ERROR_NO_DATA, system)));
+  EXPECT_TRUE(
+      ipc::client_left_before_accept(boost::system::error_code(ERROR_PIPE_NOT_CONNECTED, system)));
+  // The same numbers in another category, and the pipe errors of the listener itself, do not.
+  EXPECT_FALSE(ipc::client_left_before_accept(
+      boost::system::error_code(ERROR_NO_DATA, boost::system::generic_category())));
+  EXPECT_FALSE(ipc::client_left_before_accept(boost::system::error_code(ERROR_PIPE_BUSY, system)));
+  EXPECT_FALSE(
+      ipc::client_left_before_accept(boost::system::error_code(ERROR_ACCESS_DENIED, system)));
+  EXPECT_FALSE(
+      ipc::client_left_before_accept(boost::system::error_code(ERROR_BROKEN_PIPE, system)));
+}
+
+TEST(NamedPipe, AdoptingASocketIsUnsupported) {
+  asio::io_context io;
+  auto adopted = ipc::LocalListener::adopt(io.get_executor(), 3);
+  ASSERT_FALSE(adopted);
+  EXPECT_EQ(adopted.status().code(), "unsupported");
 }
 
 TEST(PrivateDirectory, AdmitsOnlyTheCurrentUser) {

@@ -41,7 +41,7 @@ TelemetryConfig consented_config() {
   c.consent_given = true;
   c.consent_timestamp = "2026-11-29T13:44:06.123Z";
   c.policy_version = "1.0";
-  c.max_data_retention_days = 30;
+  c.max_data_retention = 30;
   c.categories["usage"] = false;
   c.endpoint = "https://example.test/ingest";
   return c;
@@ -55,7 +55,7 @@ TEST(DefaultConfig, HasEveryCategoryOnAndNoConsent) {
   EXPECT_FALSE(c.enabled);
   EXPECT_TRUE(c.install_id.empty());
   EXPECT_EQ(c.created_at, format_iso8601(kNow));
-  EXPECT_EQ(c.max_data_retention_days, kDefaultRetentionDays);
+  EXPECT_EQ(c.max_data_retention, kDefaultMaxDataRetention);
   for (const char* name : kCategories) {
     ASSERT_TRUE(c.categories.count(name)) << name;
     EXPECT_TRUE(c.categories.at(name)) << name;
@@ -97,7 +97,7 @@ TEST(ConfigJson, RoundTripKeepsEveryField) {
   EXPECT_EQ(back->consent_given, c.consent_given);
   EXPECT_EQ(back->consent_timestamp, c.consent_timestamp);
   EXPECT_EQ(back->policy_version, c.policy_version);
-  EXPECT_EQ(back->max_data_retention_days, c.max_data_retention_days);
+  EXPECT_EQ(back->max_data_retention, c.max_data_retention);
   EXPECT_EQ(back->categories, c.categories);
   EXPECT_EQ(back->endpoint, c.endpoint);
 }
@@ -130,7 +130,7 @@ TEST(ConfigJson, MissingFieldsTakeDefaults) {
   ASSERT_TRUE(c);
   EXPECT_FALSE(c->consent_given);
   EXPECT_FALSE(c->enabled);
-  EXPECT_EQ(c->max_data_retention_days, kDefaultRetentionDays);
+  EXPECT_EQ(c->max_data_retention, kDefaultMaxDataRetention);
   for (const char* name : kCategories) EXPECT_TRUE(c->category_enabled(name)) << name;
 }
 
@@ -184,15 +184,15 @@ INSTANTIATE_TEST_SUITE_P(
                       json{{"installId", "not-a-uuid"}},
                       json{{"installId", "123e4567-e89b-42d3-a456-42661417400"}},
                       json{{"maxDataRetention", 0}}, json{{"maxDataRetention", -5}},
-                      json{{"maxDataRetention", kMaxRetentionDays + 1}}));
+                      json{{"maxDataRetention", kMaxMaxDataRetention + 1}}));
 
 TEST(ConfigJson, RetentionBoundsAreInclusive) {
   auto low = config_from_json({{"maxDataRetention", 1}});
   ASSERT_TRUE(low);
-  EXPECT_EQ(low->max_data_retention_days, 1);
-  auto high = config_from_json({{"maxDataRetention", kMaxRetentionDays}});
+  EXPECT_EQ(low->max_data_retention, 1);
+  auto high = config_from_json({{"maxDataRetention", kMaxMaxDataRetention}});
   ASSERT_TRUE(high);
-  EXPECT_EQ(high->max_data_retention_days, kMaxRetentionDays);
+  EXPECT_EQ(high->max_data_retention, kMaxMaxDataRetention);
 }
 
 // ---- load_config / save_config -----------------------------------------------------------------

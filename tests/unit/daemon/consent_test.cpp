@@ -23,66 +23,66 @@ const KillSwitch kNoSwitch{};
 const KillSwitch kDoNotTrack{true, "DO_NOT_TRACK", "set"};
 
 TEST(CollectionBlocker, NothingBlocksWithCurrentConsentAndCollectionOn) {
-  EXPECT_EQ(collection_blocker(collecting(), kNoSwitch, "1.0"), "");
+  EXPECT_EQ(collection_blocker(collecting(), kNoSwitch, "1.0"), std::nullopt);
 }
 
 TEST(CollectionBlocker, KillSwitchComesFirst) {
   TelemetryConfig c = collecting();
-  EXPECT_EQ(collection_blocker(c, kDoNotTrack, "1.0"), "kill_switch");
+  EXPECT_EQ(collection_blocker(c, kDoNotTrack, "1.0"), ipc::Blocker::kKillSwitch);
   c.consent_given = false;
   c.enabled = false;
   c.policy_version = "";
-  EXPECT_EQ(collection_blocker(c, kDoNotTrack, "2.0"), "kill_switch");
+  EXPECT_EQ(collection_blocker(c, kDoNotTrack, "2.0"), ipc::Blocker::kKillSwitch);
 }
 
 TEST(CollectionBlocker, NoConsentComesBeforeAnOutdatedPolicyAndDisabled) {
   TelemetryConfig c = collecting();
   c.consent_given = false;
-  EXPECT_EQ(collection_blocker(c, kNoSwitch, "1.0"), "no_consent");
+  EXPECT_EQ(collection_blocker(c, kNoSwitch, "1.0"), ipc::Blocker::kNoConsent);
   c.enabled = false;
   c.policy_version = "0.9";
-  EXPECT_EQ(collection_blocker(c, kNoSwitch, "1.0"), "no_consent");
+  EXPECT_EQ(collection_blocker(c, kNoSwitch, "1.0"), ipc::Blocker::kNoConsent);
 }
 
 TEST(CollectionBlocker, ConsentForAnOlderPolicyIsVoid) {
   TelemetryConfig c = collecting();
-  EXPECT_EQ(collection_blocker(c, kNoSwitch, "1.1"), "policy_outdated");
+  EXPECT_EQ(collection_blocker(c, kNoSwitch, "1.1"), ipc::Blocker::kPolicyOutdated);
   c.enabled = false;
-  EXPECT_EQ(collection_blocker(c, kNoSwitch, "1.1"), "policy_outdated");
+  EXPECT_EQ(collection_blocker(c, kNoSwitch, "1.1"), ipc::Blocker::kPolicyOutdated);
 }
 
 TEST(CollectionBlocker, ConsentWithoutAPolicyVersionIsVoid) {
   TelemetryConfig c = collecting();
   c.policy_version.clear();
-  EXPECT_EQ(collection_blocker(c, kNoSwitch, "1.0"), "policy_outdated");
+  EXPECT_EQ(collection_blocker(c, kNoSwitch, "1.0"), ipc::Blocker::kPolicyOutdated);
 }
 
 TEST(CollectionBlocker, ConsentForANewerOrEqualPolicyHolds) {
   TelemetryConfig c = collecting();
   c.policy_version = "1.10";
-  EXPECT_EQ(collection_blocker(c, kNoSwitch, "1.9"), "");
+  EXPECT_EQ(collection_blocker(c, kNoSwitch, "1.9"), std::nullopt);
   c.policy_version = "1";
-  EXPECT_EQ(collection_blocker(c, kNoSwitch, "1.0"), "");
+  EXPECT_EQ(collection_blocker(c, kNoSwitch, "1.0"), std::nullopt);
 }
 
 TEST(CollectionBlocker, DisabledIsTheLastBlocker) {
   TelemetryConfig c = collecting();
   c.enabled = false;
-  EXPECT_EQ(collection_blocker(c, kNoSwitch, "1.0"), "disabled");
+  EXPECT_EQ(collection_blocker(c, kNoSwitch, "1.0"), ipc::Blocker::kDisabled);
 }
 
 TEST(DropReason, AddsCategoryOffAfterTheBlockers) {
   TelemetryConfig c = collecting();
   c.categories["usage"] = false;
-  EXPECT_EQ(drop_reason(c, kNoSwitch, "1.0", "usage"), "category_off");
-  EXPECT_EQ(drop_reason(c, kNoSwitch, "1.0", "crash"), "");
+  EXPECT_EQ(drop_reason(c, kNoSwitch, "1.0", "usage"), ipc::DropReason::kCategoryOff);
+  EXPECT_EQ(drop_reason(c, kNoSwitch, "1.0", "crash"), std::nullopt);
   c.enabled = false;
-  EXPECT_EQ(drop_reason(c, kNoSwitch, "1.0", "usage"), "disabled");
-  EXPECT_EQ(drop_reason(c, kDoNotTrack, "1.0", "usage"), "kill_switch");
+  EXPECT_EQ(drop_reason(c, kNoSwitch, "1.0", "usage"), ipc::DropReason::kDisabled);
+  EXPECT_EQ(drop_reason(c, kDoNotTrack, "1.0", "usage"), ipc::DropReason::kKillSwitch);
 }
 
 TEST(DropReason, EmptyCategoryIsDropped) {
-  EXPECT_EQ(drop_reason(collecting(), kNoSwitch, "1.0", ""), "category_off");
+  EXPECT_EQ(drop_reason(collecting(), kNoSwitch, "1.0", ""), ipc::DropReason::kCategoryOff);
 }
 
 TEST(ComparePolicyVersions, ComparesPartsAsNumbers) {

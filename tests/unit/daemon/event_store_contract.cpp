@@ -265,18 +265,24 @@ TEST_P(EventStoreContract, UsageWeeksArePutReplacedAndDeleted) {
   auto empty = store().usage_weeks();
   ASSERT_TRUE(empty);
   EXPECT_TRUE(empty->empty());
-  ASSERT_TRUE(store().put_usage_week("2026-11-23", R"({"a":1})"));
-  ASSERT_TRUE(store().put_usage_week("2026-11-30", R"({"b":2})"));
-  ASSERT_TRUE(store().put_usage_week("2026-11-23", R"({"a":3})"));
+  const UsageKey week1{"2026-11-23", "app-a"};
+  const UsageKey week2{"2026-11-30", "app-a"};
+  const UsageKey week1_other_app{"2026-11-23", "app-b"};
+  ASSERT_TRUE(store().put_usage_week(week1, R"({"a":1})"));
+  ASSERT_TRUE(store().put_usage_week(week2, R"({"b":2})"));
+  ASSERT_TRUE(store().put_usage_week(week1, R"({"a":3})"));
+  ASSERT_TRUE(store().put_usage_week(week1_other_app, R"({"c":4})"));
   auto weeks = store().usage_weeks();
   ASSERT_TRUE(weeks);
-  EXPECT_EQ(*weeks, (std::map<std::string, std::string>{{"2026-11-23", R"({"a":3})"},
-                                                        {"2026-11-30", R"({"b":2})"}}));
-  ASSERT_TRUE(store().delete_usage_week("2026-11-23"));
-  ASSERT_TRUE(store().delete_usage_week("2000-01-03"));  // absent: not an error
+  EXPECT_EQ(*weeks,
+            (std::map<UsageKey, std::string>{
+                {week1, R"({"a":3})"}, {week1_other_app, R"({"c":4})"}, {week2, R"({"b":2})"}}));
+  ASSERT_TRUE(store().delete_usage_week(week1));
+  ASSERT_TRUE(store().delete_usage_week(week1_other_app));
+  ASSERT_TRUE(store().delete_usage_week({"2000-01-03", "app-a"}));  // absent: not an error
   weeks = store().usage_weeks();
   ASSERT_TRUE(weeks);
-  EXPECT_EQ(*weeks, (std::map<std::string, std::string>{{"2026-11-30", R"({"b":2})"}}));
+  EXPECT_EQ(*weeks, (std::map<UsageKey, std::string>{{week2, R"({"b":2})"}}));
   ASSERT_TRUE(store().delete_all_usage());
   weeks = store().usage_weeks();
   ASSERT_TRUE(weeks);
@@ -290,7 +296,7 @@ TEST_P(EventStoreContract, RollbackDiscardsEverythingSinceBegin) {
   ASSERT_TRUE(store().begin());
   add(2, "error", "inside");
   ASSERT_TRUE(store().save_counters({{"c", 1}}));
-  ASSERT_TRUE(store().put_usage_week("2026-11-23", "{}"));
+  ASSERT_TRUE(store().put_usage_week({"2026-11-23", "app-a"}, "{}"));
   store().rollback();
   EXPECT_EQ(all_bodies(store()), (std::vector<std::string>{"before"}));
   auto counters = store().load_counters();
@@ -322,7 +328,7 @@ TEST_P(EventStoreContract, CommittedDataSurvivesReopening) {
   add(1'000, "crash", "c1");
   add(2'000, "error", "e1");
   ASSERT_TRUE(store().save_counters({{"dropped.kill_switch", 7}}));
-  ASSERT_TRUE(store().put_usage_week("2026-11-23", R"({"x":1})"));
+  ASSERT_TRUE(store().put_usage_week({"2026-11-23", "app-a"}, R"({"x":1})"));
   ASSERT_TRUE(store().commit());
   reopen();
   EXPECT_EQ(all_bodies(store()), (std::vector<std::string>{"c1", "e1"}));
@@ -331,7 +337,7 @@ TEST_P(EventStoreContract, CommittedDataSurvivesReopening) {
   EXPECT_EQ(counters->at("dropped.kill_switch"), 7);
   auto weeks = store().usage_weeks();
   ASSERT_TRUE(weeks);
-  EXPECT_EQ(weeks->at("2026-11-23"), R"({"x":1})");
+  EXPECT_EQ(weeks->at(UsageKey{"2026-11-23", "app-a"}), R"({"x":1})");
 }
 
 TEST_P(EventStoreContract, WritesOutsideATransactionAlsoSurviveReopening) {

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "daemon/storage/sqlite_event_store.hpp"
+#include "tests/support/fake_clock.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace dollhouse::daemon {
@@ -23,22 +24,7 @@ constexpr auto kDeadline = std::chrono::seconds(20);
 constexpr std::int64_t kNowMs = 1'795'959'846'123LL;
 const StorageLimits kRoomy{1'000'000, 1'000'000'000, 1024};
 
-class FakeClock final : public Clock {
- public:
-  explicit FakeClock(SystemTime t) : now_(t) {}
-  SystemTime now() const override {
-    std::lock_guard lock(mutex_);
-    return now_;
-  }
-  void set(SystemTime t) {
-    std::lock_guard lock(mutex_);
-    now_ = t;
-  }
-
- private:
-  mutable std::mutex mutex_;
-  SystemTime now_;
-};
+using ::dollhouse::testing::FakeClock;
 
 class StorageWorkerTest : public ::testing::Test {
  protected:

@@ -4,6 +4,8 @@
 
 #include <string>
 
+#include "common/utf8.hpp"
+
 namespace dollhouse::ipc {
 namespace {
 
@@ -11,61 +13,6 @@ using nlohmann::json;
 
 ParseResult parse(const std::string& line) {
   return parse_request(Frame{line, false});
-}
-
-// ---- is_valid_utf8 -----------------------------------------------------------------------------
-
-TEST(IsValidUtf8, AcceptsAsciiAndWellFormedMultiByteSequences) {
-  EXPECT_TRUE(is_valid_utf8(""));
-  EXPECT_TRUE(is_valid_utf8("plain ascii"));
-  EXPECT_TRUE(is_valid_utf8("\xC3\xA9"));          // é, 2 bytes
-  EXPECT_TRUE(is_valid_utf8("\xE2\x82\xAC"));      // €, 3 bytes
-  EXPECT_TRUE(is_valid_utf8("\xF0\x9F\x98\x80"));  // 😀, 4 bytes
-  EXPECT_TRUE(is_valid_utf8("\xC2\x80"));          // U+0080, smallest 2-byte
-  EXPECT_TRUE(is_valid_utf8("\xE0\xA0\x80"));      // U+0800, smallest 3-byte
-  EXPECT_TRUE(is_valid_utf8("\xED\x9F\xBF"));      // U+D7FF, just below the surrogates
-  EXPECT_TRUE(is_valid_utf8("\xEE\x80\x80"));      // U+E000, just above them
-  EXPECT_TRUE(is_valid_utf8("\xF0\x90\x80\x80"));  // U+10000, smallest 4-byte
-  EXPECT_TRUE(is_valid_utf8("\xF4\x8F\xBF\xBF"));  // U+10FFFF, the last code point
-  EXPECT_TRUE(is_valid_utf8(std::string_view("a\0b", 3)));
-}
-
-TEST(IsValidUtf8, RejectsOverlongEncodings) {
-  EXPECT_FALSE(is_valid_utf8("\xC0\xAF"));  // '/' in 2 bytes
-  EXPECT_FALSE(is_valid_utf8("\xC1\xBF"));
-  EXPECT_FALSE(is_valid_utf8("\xE0\x80\xAF"));      // '/' in 3 bytes
-  EXPECT_FALSE(is_valid_utf8("\xE0\x9F\xBF"));      // U+07FF in 3 bytes
-  EXPECT_FALSE(is_valid_utf8("\xF0\x80\x80\xAF"));  // '/' in 4 bytes
-  EXPECT_FALSE(is_valid_utf8("\xF0\x8F\xBF\xBF"));  // U+FFFF in 4 bytes
-}
-
-TEST(IsValidUtf8, RejectsSurrogates) {
-  EXPECT_FALSE(is_valid_utf8("\xED\xA0\x80"));              // U+D800
-  EXPECT_FALSE(is_valid_utf8("\xED\xBF\xBF"));              // U+DFFF
-  EXPECT_FALSE(is_valid_utf8("\xED\xA0\xBD\xED\xB8\x80"));  // CESU-8 style pair
-}
-
-TEST(IsValidUtf8, RejectsCodePointsPastU10FFFF) {
-  EXPECT_FALSE(is_valid_utf8("\xF4\x90\x80\x80"));  // U+110000
-  EXPECT_FALSE(is_valid_utf8("\xF7\xBF\xBF\xBF"));
-  EXPECT_FALSE(is_valid_utf8("\xF8\x88\x80\x80\x80"));  // 5-byte form
-  EXPECT_FALSE(is_valid_utf8("\xFC\x84\x80\x80\x80\x80"));
-  EXPECT_FALSE(is_valid_utf8("\xFE"));
-  EXPECT_FALSE(is_valid_utf8("\xFF"));
-}
-
-TEST(IsValidUtf8, RejectsTruncatedSequencesAndStrayContinuationBytes) {
-  EXPECT_FALSE(is_valid_utf8("\xC3"));
-  EXPECT_FALSE(is_valid_utf8("\xE2\x82"));
-  EXPECT_FALSE(is_valid_utf8("\xF0\x9F\x98"));
-  EXPECT_FALSE(is_valid_utf8("ok\xF0\x9F"));
-  EXPECT_FALSE(
-      is_valid_utf8("\xE2\x82"
-                    "A"));  // continuation replaced by ASCII
-  EXPECT_FALSE(is_valid_utf8("\x80"));
-  EXPECT_FALSE(
-      is_valid_utf8("a\xBF"
-                    "b"));
 }
 
 // ---- json_nesting_depth ------------------------------------------------------------------------
@@ -153,7 +100,7 @@ TEST(ParseRequest, AcceptsAStringIdOfTheMaximumLength) {
 TEST(ParseRequest, OversizeFrameIsLineTooLongWithTheRecoveredId) {
   auto r = parse_request(Frame{R"({"v":1,"id":99,"op":"track","event":{"x":"aaaa)", true});
   ASSERT_FALSE(r.request.has_value());
-  EXPECT_EQ(r.error.code, errc::kLineTooLong);
+  EXPECT_EQ(r.error.code, ErrorCode::kLineTooLong);
   EXPECT_EQ(r.error.id, json(99));
 }
 
@@ -162,20 +109,20 @@ TEST(ParseRequest, OversizeFrameCutInsideAMultiByteCharacterStillYieldsTheId) {
   std::string line = R"({"v":1,"id":"r1","op":"track","event":{"x":")"
                      "\xC3";  // the first byte of "é"
   auto r = parse_request(Frame{line, true});
-  EXPECT_EQ(r.error.code, errc::kLineTooLong);
+  EXPECT_EQ(r.error.code, ErrorCode::kLineTooLong);
   EXPECT_EQ(r.error.id, json("r1"));
 }
 
 TEST(ParseRequest, OversizeFrameWithInvalidUtf8RecoversNoId) {
   auto r = parse_request(Frame{"{\"id\":5,\"x\":\"\xFF\xFF\xFF\xFF", true});
-  EXPECT_EQ(r.error.code, errc::kLineTooLong);
+  EXPECT_EQ(r.error.code, ErrorCode::kLineTooLong);
   EXPECT_TRUE(r.error.id.is_null());
 }
 
 TEST(ParseRequest, InvalidUtf8IsReportedBeforeJsonSyntax) {
   auto r = parse("{\"v\":1,\"op\":\"x\",\"id\":1,\"s\":\"\xC0\xAF\"}");
   ASSERT_FALSE(r.request.has_value());
-  EXPECT_EQ(r.error.code, errc::kInvalidUtf8);
+  EXPECT_EQ(r.error.code, ErrorCode::kInvalidUtf8);
   EXPECT_EQ(r.error.id, json(1)) << "the id before the bad bytes is still answered";
 }
 
@@ -195,20 +142,20 @@ TEST(ParseRequest, SixteenLevelsOfNestingAreAccepted) {
 TEST(ParseRequest, SeventeenLevelsAreTooDeepAndKeepTheId) {
   auto r = parse(nested(kMaxNestingDepth + 1));
   ASSERT_FALSE(r.request.has_value());
-  EXPECT_EQ(r.error.code, errc::kTooDeep);
+  EXPECT_EQ(r.error.code, ErrorCode::kTooDeep);
   EXPECT_EQ(r.error.id, json(4));
 }
 
 TEST(ParseRequest, InvalidJsonRecoversTheId) {
   auto r = parse(R"({"v":1,"id":"abc","op":"track",})");
   ASSERT_FALSE(r.request.has_value());
-  EXPECT_EQ(r.error.code, errc::kInvalidJson);
+  EXPECT_EQ(r.error.code, ErrorCode::kInvalidJson);
   EXPECT_EQ(r.error.id, json("abc"));
 }
 
 TEST(ParseRequest, EmptyLineIsInvalidJson) {
   auto r = parse("");
-  EXPECT_EQ(r.error.code, errc::kInvalidJson);
+  EXPECT_EQ(r.error.code, ErrorCode::kInvalidJson);
   EXPECT_TRUE(r.error.id.is_null());
 }
 
@@ -216,7 +163,7 @@ TEST(ParseRequest, NonObjectJsonIsAnInvalidRequest) {
   for (const char* line : {"[1,2]", "42", "\"text\"", "null", "true"}) {
     auto r = parse(line);
     ASSERT_FALSE(r.request.has_value()) << line;
-    EXPECT_EQ(r.error.code, errc::kInvalidRequest) << line;
+    EXPECT_EQ(r.error.code, ErrorCode::kInvalidRequest) << line;
     EXPECT_TRUE(r.error.id.is_null()) << line;
   }
 }
@@ -227,7 +174,7 @@ TEST(ParseRequest, RejectsIdsThatAreNotIntegersOrShortStrings) {
                                 std::string("true"), "\"" + too_long + "\""}) {
     auto r = parse(R"({"v":1,"op":"x","id":)" + id + "}");
     ASSERT_FALSE(r.request.has_value()) << id;
-    EXPECT_EQ(r.error.code, errc::kInvalidRequest) << id;
+    EXPECT_EQ(r.error.code, ErrorCode::kInvalidRequest) << id;
     EXPECT_TRUE(r.error.id.is_null()) << id;
   }
 }
@@ -241,21 +188,21 @@ TEST(ParseRequest, ExplicitNullIdIsTheSameAsNoId) {
 TEST(ParseRequest, MissingVersionIsAnInvalidRequestWithTheId) {
   auto r = parse(R"({"op":"x","id":12})");
   ASSERT_FALSE(r.request.has_value());
-  EXPECT_EQ(r.error.code, errc::kInvalidRequest);
+  EXPECT_EQ(r.error.code, ErrorCode::kInvalidRequest);
   EXPECT_EQ(r.error.id, json(12));
 }
 
 TEST(ParseRequest, NonIntegerVersionIsAnInvalidRequest) {
   for (const char* v : {"\"1\"", "1.0", "null"}) {
     auto r = parse(std::string(R"({"op":"x","id":12,"v":)") + v + "}");
-    EXPECT_EQ(r.error.code, errc::kInvalidRequest) << v;
+    EXPECT_EQ(r.error.code, ErrorCode::kInvalidRequest) << v;
   }
 }
 
 TEST(ParseRequest, VersionTwoIsUnsupportedAndKeepsTheId) {
   auto r = parse(R"({"v":2,"op":"x","id":"q"})");
   ASSERT_FALSE(r.request.has_value());
-  EXPECT_EQ(r.error.code, errc::kUnsupportedVersion);
+  EXPECT_EQ(r.error.code, ErrorCode::kUnsupportedVersion);
   EXPECT_EQ(r.error.id, json("q"));
   EXPECT_NE(r.error.message.find('2'), std::string::npos) << r.error.message;
 }
@@ -264,7 +211,7 @@ TEST(ParseRequest, MissingEmptyOrNonStringOpIsAnInvalidRequest) {
   for (const char* op : {"", R"(,"op":"")", R"(,"op":5)", R"(,"op":null)"}) {
     auto r = parse(std::string(R"({"v":1,"id":6)") + op + "}");
     ASSERT_FALSE(r.request.has_value()) << op;
-    EXPECT_EQ(r.error.code, errc::kInvalidRequest) << op;
+    EXPECT_EQ(r.error.code, ErrorCode::kInvalidRequest) << op;
     EXPECT_EQ(r.error.id, json(6)) << op;
   }
 }
@@ -290,22 +237,22 @@ TEST(OkReply, CarriesANullIdWhenTheRequestHadNone) {
 }
 
 TEST(ErrorReply, IsOneJsonLineWithCodeAndMessage) {
-  std::string line = error_reply(json("req-1"), errc::kUnknownOp, "no such op\nreally");
+  std::string line = error_reply(json("req-1"), ErrorCode::kUnknownOp, "no such op\nreally");
   EXPECT_EQ(line.back(), '\n');
   EXPECT_EQ(line.find('\n'), line.size() - 1);  // newlines in the message are escaped
   json reply = json::parse(line);
   EXPECT_EQ(reply["id"], json("req-1"));
   EXPECT_EQ(reply["ok"], json(false));
-  EXPECT_EQ(reply["error"]["code"], json(errc::kUnknownOp));
+  EXPECT_EQ(reply["error"]["code"], json(ErrorCode::kUnknownOp));
   EXPECT_EQ(reply["error"]["message"], json("no such op\nreally"));
 }
 
 TEST(ErrorReply, InvalidUtf8InTheMessageStillGivesValidJson) {
-  std::string line = error_reply(json(1), errc::kInternal, "bad \xFF byte");
+  std::string line = error_reply(json(1), ErrorCode::kInternal, "bad \xFF byte");
   EXPECT_TRUE(is_valid_utf8(line));
   json reply = json::parse(line, nullptr, false);
   EXPECT_FALSE(reply.is_discarded());
-  EXPECT_EQ(reply["error"]["code"], json(errc::kInternal));
+  EXPECT_EQ(reply["error"]["code"], json(ErrorCode::kInternal));
 }
 
 }  // namespace

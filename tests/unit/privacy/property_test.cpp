@@ -156,7 +156,7 @@ TEST(PrivacyProperty, AcceptedEventsCarryNoPersonalData) {
       const Outcome o =
           stamped ? process_stamped_event(input, scrubber) : process_app_event(input, scrubber);
       if (!o.ok) {
-        EXPECT_NE(o.rejection.code, "") << "event " << i;
+        EXPECT_NE(to_string(o.rejection.code), "") << "event " << i;
         continue;
       }
       ++accepted;

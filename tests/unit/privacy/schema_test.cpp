@@ -71,7 +71,7 @@ json weekly() {
 void expect_rejected(const Outcome& o, const std::string& path, const std::string& expected,
                      const std::string& code = "invalid_event") {
   ASSERT_FALSE(o.ok) << o.event.dump();
-  EXPECT_EQ(o.rejection.code, code);
+  EXPECT_EQ(to_string(o.rejection.code), code);
   EXPECT_EQ(o.rejection.path, path);
   EXPECT_EQ(o.rejection.expected, expected);
   EXPECT_FALSE(o.rejection.message.empty());

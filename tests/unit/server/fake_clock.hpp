@@ -1,22 +1,14 @@
-// A Clock the test moves by hand. Thread-safe.
+// The shared fake clock, and times written as ISO 8601 text, for the server tests.
 #pragma once
 
-#include <atomic>
+#include <string>
 
 #include "common/clock.hpp"
+#include "tests/support/fake_clock.hpp"
 
 namespace dollhouse::server::samples {
 
-class FakeClock final : public Clock {
- public:
-  explicit FakeClock(SystemTime start) : ms_(to_unix_millis(start)) {}
-  SystemTime now() const override { return from_unix_millis(ms_.load()); }
-  void advance(std::chrono::milliseconds d) { ms_ += d.count(); }
-  void set(SystemTime t) { ms_ = to_unix_millis(t); }
-
- private:
-  std::atomic<std::int64_t> ms_;
-};
+using FakeClock = ::dollhouse::testing::FakeClock;
 
 inline SystemTime at(const std::string& iso) {
   SystemTime t;

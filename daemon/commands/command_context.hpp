@@ -1,0 +1,43 @@
+// What a daemon command may touch, and nothing more: the consent state, the storage thread (via
+// its channel), the uploader, the scrubber, the clock, the platform fields it stamps, and the
+// facts `status` reports. The daemon builds one; unit tests build one from temp-file parts and
+// a fake clock (tests/unit/daemon/command_fixture.hpp).
+//
+// Handlers run on the I/O thread. A handler must reply exactly once when the request has an id
+// (control ops always), either directly or through StorageChannel::query.
+#pragma once
+
+#include <memory>
+
+#include "common/clock.hpp"
+#include "daemon/connection.hpp"
+#include "daemon/consent_state.hpp"
+#include "daemon/platform_info.hpp"
+#include "daemon/status_report.hpp"
+#include "daemon/storage_channel.hpp"
+#include "daemon/upload/uploader.hpp"
+#include "ipc/protocol.hpp"
+#include "privacy/privacy.hpp"
+
+namespace dollhouse::daemon {
+
+struct CommandContext {
+  ConsentState& consent;
+  StorageChannel& storage;
+  Uploader& uploader;
+  const privacy::Scrubber& scrubber;
+  const Clock& clock;
+  const PlatformInfo& platform;
+  const DaemonFacts& facts;
+  const ConnectionCounts& connections;
+};
+
+// A track or usage message that was not kept: counted for the connection (sync reports it) and
+// under dropped.<reason>.
+void count_drop(CommandContext& ctx, Connection& connection, ipc::DropReason reason);
+
+// For track and usage: true when the connection said hello; otherwise counts the drop and
+// answers hello_required (when the request has an id).
+bool require_hello(CommandContext& ctx, Connection& connection, const ipc::Request& request);
+
+}  // namespace dollhouse::daemon

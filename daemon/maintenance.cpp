@@ -1,0 +1,93 @@
+#include "daemon/maintenance.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "daemon/counters.hpp"
+#include "daemon/event_stamp.hpp"
+#include "daemon/settings.hpp"
+#include "daemon/usage_rollup.hpp"
+
+namespace dollhouse::daemon {
+
+using nlohmann::json;
+
+Maintenance::Maintenance(boost::asio::io_context& io, const Clock& clock,
+                         const ConsentState& consent, StorageChannel& storage,
+                         PlatformInfo platform, OnStored on_stored)
+    : clock_(clock),
+      consent_(consent),
+      storage_(storage),
+      platform_(std::move(platform)),
+      on_stored_(std::move(on_stored)),
+      timer_(io) {}
+
+void Maintenance::start() {
+  stopped_ = false;
+  run();
+  schedule();
+}
+
+void Maintenance::stop() {
+  stopped_ = true;
+  timer_.cancel();
+}
+
+void Maintenance::schedule() {
+  timer_.expires_after(kMaintenanceInterval);
+  timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec || stopped_) return;
+    run();
+    schedule();
+  });
+}
+
+void Maintenance::run() {
+  // Copies for the storage thread, which must not read the consent state.
+  const SystemTime now = clock_.now();
+  const std::int64_t cutoff_ms =
+      to_unix_millis(now) - consent_.config().max_data_retention * std::int64_t{24 * 3600 * 1000};
+  const std::string current_week = local_week_position(now).week_start;
+  const auto usage_blocked = consent_.drop_reason_for("usage");
+  const bool performance_allowed = !consent_.drop_reason_for("performance").has_value();
+  const std::string install_id = consent_.config().install_id;
+  storage_.post([=, this](StorageContext& ctx) {
+    if (auto evicted = ctx.store.evict_older_than(cutoff_ms); evicted && evicted->removed > 0) {
+      ctx.count(counter::dropped(ipc::DropReason::kEvictedRetention), evicted->removed_unsent);
+      ctx.count(counter::kPrunedRetention, evicted->removed - evicted->removed_unsent);
+      spdlog::info("retention: removed {} events older than the retention period",
+                   evicted->removed);
+    }
+    auto weeks = ctx.store.usage_weeks();
+    if (!weeks) return;
+    std::int64_t stored = 0;
+    for (const auto& [key, text] : *weeks) {
+      if (key.week_start >= current_week) continue;  // still running
+      json data = json::parse(text, nullptr, false);
+      if (!usage_blocked && data.is_object()) {
+        AppInfo app;
+        app.app = key.app;
+        app.app_version = data.value("appVersion", "");
+        app.node_version = data.value("nodeVersion", "");
+        app.mcp_client = data.value("mcpClient", "");
+        json event = stamp_event(
+            weekly_summary(key.week_start, usage_week_from_json(data), performance_allowed), app,
+            platform_, install_id, now);
+        if (ctx.store.append(to_unix_millis(ctx.now), "weekly_summary", event.dump())) {
+          ctx.appended = true;
+          ++stored;
+        }
+      } else {
+        ctx.count(counter::dropped(usage_blocked ? ipc::DropReason::kCategoryOff
+                                                 : ipc::DropReason::kInvalidEvent));
+      }
+      (void)ctx.store.delete_usage_week(key);
+    }
+    if (stored > 0) {
+      storage_.after_commit(ctx, [this, stored](const Status& st) {
+        if (st) on_stored_(stored);
+      });
+    }
+  });
+}
+
+}  // namespace dollhouse::daemon

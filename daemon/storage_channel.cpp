@@ -1,0 +1,48 @@
+#include "daemon/storage_channel.hpp"
+
+#include <boost/asio/post.hpp>
+
+namespace dollhouse::daemon {
+
+namespace asio = boost::asio;
+using nlohmann::json;
+
+StorageChannel::StorageChannel(asio::io_context& io, StorageWorker& worker)
+    : io_(io), worker_(worker) {}
+
+void StorageChannel::post(StorageWorker::Task task) {
+  worker_.post(std::move(task));
+}
+
+void StorageChannel::count(std::string name, std::int64_t n) {
+  worker_.post([name = std::move(name), n](StorageContext& ctx) { ctx.count(name, n); });
+}
+
+void StorageChannel::after_commit(StorageContext& ctx, AfterCommit done) {
+  ctx.on_commit.push_back([this, done = std::move(done)](const Status& commit) {
+    asio::post(io_, [done, commit] { done(commit); });
+  });
+}
+
+void StorageChannel::query(const std::shared_ptr<Connection>& connection, const json& id, Query q) {
+  connection->begin_storage_request();
+  worker_.post([this, connection, id, q = std::move(q)](StorageContext& ctx) {
+    auto result = std::make_shared<Result<json>>(q(ctx));
+    after_commit(ctx, [connection, id, result](const Status& commit) {
+      connection->end_storage_request();
+      if (!commit) {
+        connection->reply_error(id, ipc::ErrorCode::kStorageError,
+                                "the daemon could not write its database: " + commit.message());
+      } else if (!*result) {
+        const Status& st = result->status();
+        connection->reply_error(
+            id, ipc::parse_error_code(st.code()).value_or(ipc::ErrorCode::kStorageError),
+            st.message());
+      } else {
+        connection->reply_ok(id, std::move(result->value()));
+      }
+    });
+  });
+}
+
+}  // namespace dollhouse::daemon

@@ -1,0 +1,28 @@
+// The fixed word lists that consent and events share: the per-category consent switches and the
+// values of platform.mcpClient. Each list is spelled here only; the schema, the normalisers, the
+// daemon's consent and dollhousectl's flags use it from here.
+//
+// Header-only and constexpr, so that programs that do not link the privacy engine (dollhousectl,
+// also in the Windows build) can use the lists too. Safe from any thread.
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <string_view>
+
+namespace dollhouse::privacy {
+
+// The consent categories, in display order.
+inline constexpr std::array<std::string_view, 6> kCategories = {
+    "installation", "update", "crash", "error", "usage", "performance"};
+
+// The values platform.mcpClient may take; anything else is normalised to "other", an empty
+// value to "unknown".
+inline constexpr std::array<std::string_view, 5> kMcpClients = {"claude-desktop", "claude-code",
+                                                                "gemini", "other", "unknown"};
+
+constexpr bool is_category(std::string_view name) {
+  return std::find(kCategories.begin(), kCategories.end(), name) != kCategories.end();
+}
+
+}  // namespace dollhouse::privacy
