@@ -37,6 +37,19 @@ json ConsentState::summary() const {
 Status ConsentState::replace(TelemetryConfig config) {
   if (Status st = save_config(config_path_, config); !st) return st;
   config_ = std::move(config);
+  unsaved_ = false;
+  return Status::ok();
+}
+
+void ConsentState::replace_unsaved(TelemetryConfig config) {
+  config_ = std::move(config);
+  unsaved_ = true;
+}
+
+Status ConsentState::retry_save() {
+  if (!unsaved_) return Status::ok();
+  if (Status st = save_config(config_path_, config_); !st) return st;
+  unsaved_ = false;
   return Status::ok();
 }
 

@@ -38,6 +38,13 @@ class ConsentState {
 
   // Saves `config` to telemetry.json, then makes it the one in force.
   Status replace(TelemetryConfig config);
+  // Makes `config` the one in force although it could not be saved (a withdrawal on a full
+  // disk); retry_save() writes it later.
+  void replace_unsaved(TelemetryConfig config);
+  // Whether what is in force is not yet in telemetry.json.
+  bool unsaved() const { return unsaved_; }
+  // Writes what is in force when it is not saved yet; ok when there is nothing to do.
+  Status retry_save();
   // A new installId from the CSPRNG (given with the first consent, or after a remote deletion).
   std::string new_install_id();
   // Replaces the installId (after a remote deletion) and saves the config.
@@ -50,6 +57,7 @@ class ConsentState {
   TelemetryConfig config_;
   KillSwitch kill_switch_;
   RandomSource& random_;
+  bool unsaved_ = false;
 };
 
 }  // namespace dollhouse::daemon

@@ -28,5 +28,7 @@ inline constexpr const char* kPrunedRetention = "pruned.retention";  // sent, pa
 inline constexpr const char* kPrunedSize = "pruned.size";            // sent, past the size cap
 inline constexpr const char* kRejectedPeer = "connections.rejected_peer";
 inline constexpr const char* kRejectedLimit = "connections.rejected_limit";
+// Idle connections closed to let a new client in at the connection limit.
+inline constexpr const char* kClosedForRoom = "connections.closed_for_room";
 
 }  // namespace dollhouse::daemon::counter

@@ -13,7 +13,7 @@ Daemon::Daemon(boost::asio::io_context& io, DaemonOptions options, ConsentState&
       storage_(io, storage),
       maintenance_(io, *options_.clock, consent, storage_, options_.platform,
                    [&uploader](std::int64_t n) { uploader.on_events_accepted(n); }),
-      context_{consent,         storage_,          uploader, scrubber_,
+      context_{consent,         storage_,          uploader, maintenance_, scrubber_,
                *options_.clock, options_.platform, facts_,   connections_},
       dispatcher_(context_),
       listener_(io, storage_, dispatcher_, connections_) {}

@@ -11,7 +11,8 @@ void Dispatcher::dispatch(const std::shared_ptr<Connection>& connection, const i
   ipc::ParseResult parsed = ipc::parse_request(frame);
   if (!parsed.request) {
     context_.storage.count(counter::protocol(parsed.error.code));
-    connection->reply_error(parsed.error.id, parsed.error.code, parsed.error.message, false);
+    connection->reply_error(parsed.error.id, parsed.error.code, parsed.error.message,
+                            parsed.error.always_reply);
     return;
   }
   const ipc::Request& req = *parsed.request;
@@ -20,7 +21,7 @@ void Dispatcher::dispatch(const std::shared_ptr<Connection>& connection, const i
     context_.storage.count(counter::protocol(ipc::ErrorCode::kUnknownOp));
     connection->reply_error(
         req.id, ipc::ErrorCode::kUnknownOp,
-        "unknown op \"" + req.op.substr(0, 32) + "\"; this daemon knows " + known_ops(), false);
+        "unknown op \"" + req.op.substr(0, 32) + "\"; this daemon knows " + known_ops(), true);
     return;
   }
   try {

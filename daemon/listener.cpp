@@ -13,8 +13,12 @@ namespace dollhouse::daemon {
 namespace asio = boost::asio;
 
 Listener::Listener(asio::io_context& io, StorageChannel& storage, Dispatcher& dispatcher,
-                   ConnectionCounts& counts)
-    : storage_(storage), dispatcher_(dispatcher), accept_retry_timer_(io), counts_(counts) {}
+                   ConnectionCounts& counts, IdleTimeouts timeouts)
+    : storage_(storage),
+      dispatcher_(dispatcher),
+      accept_retry_timer_(io),
+      counts_(counts),
+      timeouts_(timeouts) {}
 
 void Listener::start(ipc::LocalListener acceptor) {
   acceptor_.emplace(std::move(acceptor));
@@ -67,13 +71,17 @@ void Listener::do_accept() {
     if (!ipc::peer_is_same_user(socket).value_or(false)) {
       // Another user's process (or one the system cannot tell): close without a word.
       storage_.count(counter::kRejectedPeer);
-      spdlog::warn("closed a connection from another user");
+      if (auto left_out = peer_log_.occurred(std::chrono::steady_clock::now())) {
+        spdlog::warn("closed a connection from another user ({} more not logged before this)",
+                     *left_out);
+      }
       ipc::close_stream(socket);
-    } else if (sessions_.size() >= kMaxConnections) {
+    } else if (sessions_.size() >= kMaxConnections && !make_room()) {
       refuse_over_limit(std::move(socket));
     } else {
       ++counts_.total;
-      auto session = std::make_shared<Session>(*this, std::move(socket), next_session_id_++);
+      auto session =
+          std::make_shared<Session>(*this, std::move(socket), next_session_id_++, timeouts_);
       sessions_[session->id()] = session;
       counts_.open = sessions_.size();
       session->start();
@@ -82,9 +90,27 @@ void Listener::do_accept() {
   });
 }
 
+bool Listener::make_room() {
+  std::shared_ptr<Session> oldest;
+  for (const auto& [id, weak] : sessions_) {
+    auto s = weak.lock();
+    if (!s || !s->owed_nothing()) continue;
+    if (!oldest || s->last_active() < oldest->last_active()) oldest = s;
+  }
+  if (!oldest) return false;
+  storage_.count(counter::kClosedForRoom);
+  oldest->close();
+  return true;
+}
+
 void Listener::refuse_over_limit(Session::Socket socket) {
   storage_.count(counter::kRejectedLimit);
-  spdlog::warn("connection limit of {} reached; refusing a client", kMaxConnections);
+  if (auto left_out = refused_log_.occurred(std::chrono::steady_clock::now())) {
+    spdlog::warn(
+        "connection limit of {} reached and every connection busy; refusing a client "
+        "({} more refused without a log line before this)",
+        kMaxConnections, *left_out);
+  }
   std::string line =
       ipc::error_reply(nullptr, ipc::ErrorCode::kOverloaded,
                        "too many connections to the telemetry daemon; try again later");

@@ -1,6 +1,8 @@
 // The daemon's front door: accepts connections on the local transport, lets in only the user's
 // own processes, keeps the connection limit, and owns the sessions it starts, whose lines it
-// hands to the dispatcher.
+// hands to the dispatcher. At the limit, a new client takes the place of the least recently
+// active connection that is owed nothing (idle connections never lock out `status`); only
+// when every connection is busy is the new one refused with `overloaded`.
 //
 // I/O thread only.
 #pragma once
@@ -14,7 +16,9 @@
 #include <optional>
 
 #include "daemon/dispatcher.hpp"
+#include "daemon/log_throttle.hpp"
 #include "daemon/session.hpp"
+#include "daemon/settings.hpp"
 #include "daemon/status_report.hpp"
 #include "daemon/storage_channel.hpp"
 #include "ipc/local_transport.hpp"
@@ -25,7 +29,7 @@ class Listener final : public SessionOwner {
  public:
   // `counts` is kept up to date for status.
   Listener(boost::asio::io_context& io, StorageChannel& storage, Dispatcher& dispatcher,
-           ConnectionCounts& counts);
+           ConnectionCounts& counts, IdleTimeouts timeouts = {});
 
   // Starts accepting on an already listening socket or pipe.
   void start(ipc::LocalListener acceptor);
@@ -39,6 +43,8 @@ class Listener final : public SessionOwner {
  private:
   void do_accept();
   void refuse_over_limit(Session::Socket socket);
+  // Closes the least recently active connection owed nothing; false when every one is busy.
+  bool make_room();
 
   StorageChannel& storage_;
   Dispatcher& dispatcher_;
@@ -47,6 +53,10 @@ class Listener final : public SessionOwner {
   std::map<std::uint64_t, std::weak_ptr<Session>> sessions_;
   std::uint64_t next_session_id_ = 1;
   ConnectionCounts& counts_;
+  IdleTimeouts timeouts_;
+  // Refused and rejected connections come in floods; the log gets a line per interval.
+  LogThrottle<std::chrono::steady_clock::time_point> refused_log_{kFailureLogInterval};
+  LogThrottle<std::chrono::steady_clock::time_point> peer_log_{kFailureLogInterval};
   bool stopping_ = false;
 };
 

@@ -11,9 +11,8 @@ namespace dollhouse::daemon {
 
 using nlohmann::json;
 
-Maintenance::Maintenance(boost::asio::io_context& io, const Clock& clock,
-                         const ConsentState& consent, StorageChannel& storage,
-                         PlatformInfo platform, OnStored on_stored)
+Maintenance::Maintenance(boost::asio::io_context& io, const Clock& clock, ConsentState& consent,
+                         StorageChannel& storage, PlatformInfo platform, OnStored on_stored)
     : clock_(clock),
       consent_(consent),
       storage_(storage),
@@ -33,7 +32,19 @@ void Maintenance::stop() {
 }
 
 void Maintenance::schedule() {
-  timer_.expires_after(kMaintenanceInterval);
+  reschedule(consent_.unsaved() || purge_pending_
+                 ? std::chrono::duration_cast<std::chrono::milliseconds>(kPersistRetryInterval)
+                 : std::chrono::duration_cast<std::chrono::milliseconds>(kMaintenanceInterval));
+}
+
+void Maintenance::retry_soon() {
+  purge_pending_ = true;
+  reschedule(std::chrono::duration_cast<std::chrono::milliseconds>(kPersistRetryInterval));
+}
+
+void Maintenance::reschedule(std::chrono::milliseconds delay) {
+  if (stopped_) return;
+  timer_.expires_after(delay);
   timer_.async_wait([this](const boost::system::error_code& ec) {
     if (ec || stopped_) return;
     run();
@@ -42,8 +53,14 @@ void Maintenance::schedule() {
 }
 
 void Maintenance::run() {
+  if (consent_.unsaved()) {
+    if (Status st = consent_.retry_save(); st) {
+      spdlog::info("telemetry.json saved: the withdrawal is on disk");
+    }
+  }
   // Copies for the storage thread, which must not read the consent state.
   const SystemTime now = clock_.now();
+  const bool withdrawn = !consent_.config().consent_given || !consent_.config().enabled;
   const std::int64_t cutoff_ms =
       to_unix_millis(now) - consent_.config().max_data_retention * std::int64_t{24 * 3600 * 1000};
   const std::string current_week = local_week_position(now).week_start;
@@ -51,6 +68,19 @@ void Maintenance::run() {
   const bool performance_allowed = !consent_.drop_reason_for("performance").has_value();
   const std::string install_id = consent_.config().install_id;
   storage_.post([=, this](StorageContext& ctx) {
+    if (withdrawn) {
+      // Nothing unsent outlives a withdrawal, also when the disk was full at the time.
+      auto n = ctx.store.delete_unsent(std::nullopt);
+      Status usage = n ? ctx.store.delete_all_usage() : n.status();
+      if (n && *n > 0) ctx.count(counter::dropped(ipc::DropReason::kWithdrawn), *n);
+      const bool failed = !n || !usage;
+      storage_.after_commit(ctx, [this, failed](const Status& commit) {
+        purge_pending_ = failed || !commit;
+        if (purge_pending_) {
+          reschedule(std::chrono::duration_cast<std::chrono::milliseconds>(kPersistRetryInterval));
+        }
+      });
+    }
     if (auto evicted = ctx.store.evict_older_than(cutoff_ms); evicted && evicted->removed > 0) {
       ctx.count(counter::dropped(ipc::DropReason::kEvictedRetention), evicted->removed_unsent);
       ctx.count(counter::kPrunedRetention, evicted->removed - evicted->removed_unsent);

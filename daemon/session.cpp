@@ -10,21 +10,44 @@ namespace dollhouse::daemon {
 
 namespace asio = boost::asio;
 
-Session::Session(SessionOwner& owner, Socket socket, std::uint64_t id)
+Session::Session(SessionOwner& owner, Socket socket, std::uint64_t id, IdleTimeouts timeouts)
     : owner_(owner),
       socket_(std::move(socket)),
       id_(id),
       framer_(ipc::kMaxLineBytes),
-      retry_timer_(socket_.get_executor()) {}
+      retry_timer_(socket_.get_executor()),
+      timeouts_(timeouts),
+      idle_timer_(socket_.get_executor()) {}
 
 void Session::start() {
+  arm_idle_timer();
   do_read();
+}
+
+void Session::arm_idle_timer() {
+  if (closed_) return;
+  auto limit = app.known ? timeouts_.after_hello : timeouts_.before_hello;
+  idle_timer_.expires_at(last_active_ + limit);
+  idle_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+    if (ec || self->closed_) return;
+    auto now = std::chrono::steady_clock::now();
+    auto allowed = self->app.known ? self->timeouts_.after_hello : self->timeouts_.before_hello;
+    if (self->owed_nothing() && now - self->last_active_ >= allowed) {
+      self->close();
+      return;
+    }
+    // Active since, or still owed a reply: look again a full period after the last activity
+    // (or after now, when the activity is older than that).
+    if (now - self->last_active_ >= allowed) self->last_active_ = now;
+    self->arm_idle_timer();
+  });
 }
 
 void Session::close() {
   if (closed_) return;
   closed_ = true;
   retry_timer_.cancel();
+  idle_timer_.cancel();
   ipc::close_stream(socket_);
   owner_.on_closed(id_);
 }
@@ -64,6 +87,7 @@ void Session::on_read(const boost::system::error_code& ec, std::size_t n) {
     close();  // a reset: nobody is there to read replies
     return;
   }
+  last_active_ = std::chrono::steady_clock::now();
   framer_.feed(std::string_view(read_buf_.data(), n));
   process();
 }
@@ -122,6 +146,7 @@ void Session::on_write(const boost::system::error_code& ec, std::size_t) {
     close();
     return;
   }
+  last_active_ = std::chrono::steady_clock::now();
   write_queue_bytes_ -= write_queue_.front().size();
   write_queue_.pop_front();
   do_write();

@@ -12,6 +12,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <array>
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -38,11 +39,17 @@ class SessionOwner {
   virtual bool storage_behind() const = 0;
 };
 
+// How long a connection owed nothing may stay silent (settings.hpp explains the two).
+struct IdleTimeouts {
+  std::chrono::milliseconds before_hello = kHelloTimeout;
+  std::chrono::milliseconds after_hello = kIdleTimeout;
+};
+
 class Session final : public Connection, public std::enable_shared_from_this<Session> {
  public:
   using Socket = ipc::LocalStream;
 
-  Session(SessionOwner& owner, Socket socket, std::uint64_t id);
+  Session(SessionOwner& owner, Socket socket, std::uint64_t id, IdleTimeouts timeouts);
   void start();
   void close();
   // At shutdown: handles the complete requests already received, whatever the backpressure
@@ -53,6 +60,10 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   void end_storage_request() override;
 
   std::uint64_t id() const { return id_; }
+  // When the client last sent a byte or read a reply.
+  std::chrono::steady_clock::time_point last_active() const { return last_active_; }
+  // Nothing is owed to the client: no request in flight, no reply waiting to be written.
+  bool owed_nothing() const { return in_flight_ == 0 && write_queue_.empty() && !writing_; }
 
  protected:
   void send(std::string line) override;
@@ -67,6 +78,8 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   void close_if_finished();
   void do_write();
   void on_write(const boost::system::error_code& ec, std::size_t n);
+  // (Re)arms the idle timer from the latest activity.
+  void arm_idle_timer();
 
   SessionOwner& owner_;
   Socket socket_;
@@ -82,6 +95,9 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   std::size_t in_flight_ = 0;
   boost::asio::steady_timer retry_timer_;
   bool retry_armed_ = false;
+  IdleTimeouts timeouts_;
+  boost::asio::steady_timer idle_timer_;
+  std::chrono::steady_clock::time_point last_active_ = std::chrono::steady_clock::now();
 };
 
 }  // namespace dollhouse::daemon

@@ -23,6 +23,11 @@ inline constexpr std::int64_t kMaxStoredBytes = 20 * 1024 * 1024;
 // transaction.
 inline constexpr std::size_t kMaxTasksPerCommit = 1024;
 inline constexpr auto kMaintenanceInterval = std::chrono::minutes(60);  // retention + rollup
+// While a withdrawal could not be written (telemetry.json, or the deletion of unsent events),
+// maintenance tries again this often instead of every kMaintenanceInterval.
+inline constexpr auto kPersistRetryInterval = std::chrono::seconds(10);
+// While writes fail (a full disk), one log line per interval says how many batches failed.
+inline constexpr auto kFailureLogInterval = std::chrono::seconds(60);
 
 // Uploads (docs/upload.md).
 inline constexpr const char* kDefaultEndpoint =
@@ -41,6 +46,14 @@ inline constexpr auto kRequestTimeout = std::chrono::seconds(30);
 
 // Connections.
 inline constexpr std::size_t kMaxConnections = 256;
+// A connection with nothing owed to it (no request in flight, no reply unwritten) is closed
+// after this long without a byte from its client: kHelloTimeout before it said hello (a
+// dollhousectl request needs no hello, and is answered long before), kIdleTimeout after.
+// Clients reconnect on their next event.
+inline constexpr auto kHelloTimeout = std::chrono::seconds(10);
+inline constexpr auto kIdleTimeout = std::chrono::minutes(10);
+// At kMaxConnections, a new client takes the place of the least recently active connection
+// that is owed nothing, so a control request (status, disable) always gets through.
 // After a failed accept (out of descriptors, a pipe instance that cannot be created), the
 // daemon waits this long before accepting again instead of retrying at once.
 inline constexpr auto kAcceptRetryDelay = std::chrono::milliseconds(100);

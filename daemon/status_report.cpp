@@ -63,8 +63,14 @@ Result<json> complete_status(json status, StorageContext& ctx) {
     }
   }
   status["queue"] = {
-      {"pending", stats->pending}, {"sent", stats->sent}, {"stored", stats->pending + stats->sent},
-      {"bytes", stats->bytes},     {"dropped", dropped},  {"droppedTotal", dropped_total}};
+      {"pending", stats->pending},
+      {"sent", stats->sent},
+      {"stored", stats->pending + stats->sent},
+      {"bytes", stats->bytes},
+      {"dropped", dropped},
+      {"droppedTotal", dropped_total},
+      // Why the database refused the latest write (a full disk), else null.
+      {"writeError", ctx.last_write_error.empty() ? json() : json(ctx.last_write_error)}};
   auto deletions = ctx.store.pending_deletions();
   auto last_deletion = ctx.store.get_value(kLastRemoteDeletionKey);
   status["remoteDeletion"] = {

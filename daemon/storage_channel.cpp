@@ -24,25 +24,49 @@ void StorageChannel::after_commit(StorageContext& ctx, AfterCommit done) {
   });
 }
 
+namespace {
+
+// The reply to a query once its transaction is over.
+void reply_with(Connection& connection, const json& id, const Result<json>& result,
+                const Status& commit) {
+  connection.end_storage_request();
+  if (!commit) {
+    connection.reply_error(id, ipc::ErrorCode::kStorageError,
+                           "the daemon could not write its database: " + commit.message());
+  } else if (!result) {
+    const Status& st = result.status();
+    connection.reply_error(
+        id, ipc::parse_error_code(st.code()).value_or(ipc::ErrorCode::kStorageError), st.message());
+  } else {
+    connection.reply_ok(id, result.value());
+  }
+}
+
+}  // namespace
+
 void StorageChannel::query(const std::shared_ptr<Connection>& connection, const json& id, Query q) {
   connection->begin_storage_request();
   worker_.post([this, connection, id, q = std::move(q)](StorageContext& ctx) {
     auto result = std::make_shared<Result<json>>(q(ctx));
     after_commit(ctx, [connection, id, result](const Status& commit) {
-      connection->end_storage_request();
-      if (!commit) {
-        connection->reply_error(id, ipc::ErrorCode::kStorageError,
-                                "the daemon could not write its database: " + commit.message());
-      } else if (!*result) {
-        const Status& st = result->status();
-        connection->reply_error(
-            id, ipc::parse_error_code(st.code()).value_or(ipc::ErrorCode::kStorageError),
-            st.message());
-      } else {
-        connection->reply_ok(id, std::move(result->value()));
-      }
+      reply_with(*connection, id, *result, commit);
     });
   });
+}
+
+void StorageChannel::read_query(const std::shared_ptr<Connection>& connection, const json& id,
+                                Query q) {
+  connection->begin_storage_request();
+  worker_.post_read([this, connection, id, q = std::move(q)](StorageContext& ctx) {
+    auto result = std::make_shared<Result<json>>(q(ctx));
+    after_commit(ctx, [connection, id, result](const Status& commit) {
+      reply_with(*connection, id, *result, commit);
+    });
+  });
+}
+
+void StorageChannel::post_read(StorageWorker::Task task) {
+  worker_.post_read(std::move(task));
 }
 
 }  // namespace dollhouse::daemon

@@ -36,6 +36,12 @@ class StorageChannel {
   // once the transaction is committed: the query's fields, its error, or storage_error when
   // the commit failed.
   void query(const std::shared_ptr<Connection>& connection, const nlohmann::json& id, Query query);
+  // The same for a query that only reads: it runs once the writes posted before it are decided
+  // and answers even while the database refuses writes.
+  void read_query(const std::shared_ptr<Connection>& connection, const nlohmann::json& id,
+                  Query query);
+  // A read task with no reply of its own (see StorageWorker::post_read).
+  void post_read(StorageWorker::Task task);
   // From inside a task: runs `done` on the I/O thread once the task's transaction has been
   // committed (or has failed).
   void after_commit(StorageContext& ctx, AfterCommit done);

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <thread>
 
 #include "ipc/line_connection.hpp"
 #include "ipc/unix_socket.hpp"
@@ -81,7 +82,18 @@ Result<LineConnection> LineConnection::connect(const std::string& path, Deadline
   int fd = open_unix_stream_socket(/*nonblocking=*/true);
   if (fd < 0) return Status::error("io_error", "socket(): " + errno_text(errno));
   LineConnection conn(fd);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+  int rc_connect = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  // EAGAIN on a Unix socket means the daemon's listen backlog is full and nothing was
+  // connected (unlike EINPROGRESS): try again shortly, until the deadline.
+  while (rc_connect != 0 && errno == EAGAIN) {
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return Status::error(line_error::kTimeout, "timed out connecting to " + path +
+                                                     " (the daemon accepts no more connections)");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    rc_connect = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  }
+  if (rc_connect != 0) {
     int e = errno;
     if (e == ENOENT || e == ECONNREFUSED || e == ENOTSOCK || e == ENOTDIR) {
       return Status::error(line_error::kUnreachable, "no daemon is listening at " + path);
@@ -89,7 +101,7 @@ Result<LineConnection> LineConnection::connect(const std::string& path, Deadline
     if (e == EACCES || e == EPERM) {
       return Status::error(line_error::kUnreachable, "no permission to connect to " + path);
     }
-    if (e != EINPROGRESS && e != EAGAIN) {
+    if (e != EINPROGRESS) {
       return Status::error("io_error", "connect " + path + ": " + errno_text(e));
     }
     int rc = wait_for(fd, POLLOUT, deadline);

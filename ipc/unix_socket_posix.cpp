@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 #include "ipc/unix_socket.hpp"
@@ -16,20 +17,37 @@ std::string errno_text(int e) {
   return std::strerror(e);
 }
 
-}  // namespace
+std::string mode_text(mode_t mode) {
+  char text[8];
+  std::snprintf(text, sizeof text, "%04o", static_cast<unsigned>(mode & 07777));
+  return text;
+}
 
-Status prepare_private_directory(const std::string& dir) {
-  if (dir.empty()) return Status::error("invalid_path", "empty directory path");
-  // Parents first, each created 0700 if missing (existing ones are left as they are).
-  for (std::size_t pos = dir.find('/', 1); pos != std::string::npos; pos = dir.find('/', pos + 1)) {
-    std::string parent = dir.substr(0, pos);
-    if (::mkdir(parent.c_str(), 0700) != 0 && errno != EEXIST) {
-      return Status::error("io_error", "cannot create " + parent + ": " + errno_text(errno));
-    }
-  }
-  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+// Creates `dir` with mode 0700 unless something is there already, which is left untouched. A new
+// directory is set to exactly 0700, whatever the umask left of it.
+Status create_missing_directory(const std::string& dir) {
+  if (::mkdir(dir.c_str(), 0700) != 0) {
+    if (errno == EEXIST) return Status::ok();
     return Status::error("io_error", "cannot create " + dir + ": " + errno_text(errno));
   }
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0 || ::fchmod(fd, 0700) != 0) {
+    int e = errno;
+    if (fd >= 0) ::close(fd);
+    return Status::error("io_error", "cannot restrict " + dir + " to mode 0700: " + errno_text(e));
+  }
+  ::close(fd);
+  return Status::ok();
+}
+
+// prepare_private_directory and prepare_socket_directory: the same rules, except that a shared
+// directory with the sticky bit is accepted as the socket's directory.
+Status prepare_directory(const std::string& dir, bool shared_sticky_allowed) {
+  if (dir.empty()) return Status::error("invalid_path", "empty directory path");
+  for (std::size_t pos = dir.find('/', 1); pos != std::string::npos; pos = dir.find('/', pos + 1)) {
+    if (Status st = create_missing_directory(dir.substr(0, pos)); !st) return st;
+  }
+  if (Status st = create_missing_directory(dir); !st) return st;
   struct stat st {};
   if (::lstat(dir.c_str(), &st) != 0) {
     return Status::error("io_error", "cannot inspect " + dir + ": " + errno_text(errno));
@@ -39,15 +57,41 @@ Status prepare_private_directory(const std::string& dir) {
                                               " is not a directory (a symlink or a file); "
                                               "remove it or choose another path");
   }
+  const bool others_write = (st.st_mode & (S_IWGRP | S_IWOTH)) != 0;
+  const bool sticky = (st.st_mode & S_ISVTX) != 0;
+  if (shared_sticky_allowed && others_write && sticky) {
+    // Only a file's owner, the directory's owner and root may remove or rename a file here.
+    if (st.st_uid != ::geteuid() && st.st_uid != 0) {
+      return Status::error("insecure_path", dir + " is a shared directory (mode " +
+                                                mode_text(st.st_mode) +
+                                                ") of another user, who could replace the "
+                                                "socket; choose a directory of your own");
+    }
+    return Status::ok();
+  }
   if (st.st_uid != ::geteuid()) {
     return Status::error("insecure_path",
                          dir + " belongs to another user; choose a directory of your own");
   }
-  if ((st.st_mode & 0077) != 0 && ::chmod(dir.c_str(), 0700) != 0) {
-    return Status::error("io_error",
-                         "cannot restrict " + dir + " to mode 0700: " + errno_text(errno));
+  if (others_write) {
+    std::string message = dir + " is writable by other users (mode " + mode_text(st.st_mode) +
+                          "), who could replace what is kept there; remove their write "
+                          "permission (chmod go-w " +
+                          dir + ") or choose another directory";
+    if (shared_sticky_allowed) message += " (a shared one such as /tmp must have the sticky bit)";
+    return Status::error("insecure_path", message);
   }
   return Status::ok();
+}
+
+}  // namespace
+
+Status prepare_private_directory(const std::string& dir) {
+  return prepare_directory(dir, /*shared_sticky_allowed=*/false);
+}
+
+Status prepare_socket_directory(const std::string& dir) {
+  return prepare_directory(dir, /*shared_sticky_allowed=*/true);
 }
 
 std::optional<uid_t> peer_uid(int fd) {
@@ -99,7 +143,7 @@ Result<int> listen_unix(const std::string& path, int backlog) {
   std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
   auto slash = path.rfind('/');
   if (slash != std::string::npos && slash > 0) {
-    if (Status st = prepare_private_directory(path.substr(0, slash)); !st) return st;
+    if (Status st = prepare_socket_directory(path.substr(0, slash)); !st) return st;
   }
   struct stat st {};
   if (::lstat(path.c_str(), &st) == 0) {

@@ -86,8 +86,9 @@ struct Outcome {
 // An event as an app sends it: `eventType` plus that type's own fields, without the fields the
 // daemon stamps (timestamp, installId, version, platform); those, if present, are dropped.
 // `weekly_summary` is rejected (apps send usage increments instead). Unknown fields are dropped
-// and counted; a wrong type or enum rejects the event; strings are bounded; free-text fields are
-// scrubbed and then checked by the detectors (pii_detected when one still fires).
+// and counted; a wrong type or enum rejects the event; strings are bounded; free-text fields lose
+// their C0 control characters but tab and line feed, are scrubbed and then checked by the
+// detectors (pii_detected when one still fires).
 Outcome process_app_event(const nlohmann::json& event, const Scrubber& scrubber);
 
 // A complete event as the daemon uploads it (all five types, including the stamped fields and
@@ -101,8 +102,9 @@ std::optional<std::string> cut_to_major_minor(std::string_view version);
 // empty becomes "unknown".
 std::string normalize_mcp_client(std::string_view client);
 
-// Bounds for strings (bytes). A longer errorMessage is cut at a UTF-8 character boundary; any
-// other string that is longer rejects the event.
+// Bounds for strings (bytes; free text is measured without its control characters). A longer
+// errorMessage is cut at a UTF-8 character boundary; any other string that is longer rejects
+// the event.
 inline constexpr std::size_t kMaxVersionLength = 32;
 inline constexpr std::size_t kMaxShortTextLength = 128;  // component, errorCategory
 inline constexpr std::size_t kMaxMessageLength = 1024;   // errorMessage

@@ -178,6 +178,21 @@ std::string expected_of(const Field& f) {
   return {};
 }
 
+// Free text without the C0 control characters (U+0000 to U+001F) other than tab and line feed:
+// they are dropped, not replaced, so that a NUL or an escape sequence inside a word (an address,
+// a name, a token) cannot hide it from the scrubber and the detectors, and the stored text holds
+// nothing a terminal or a C string would act on. "\r\n" becomes "\n".
+std::string without_control_characters(const std::string& text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 && c != '\t' && c != '\n') continue;
+    out.push_back(c);
+  }
+  return out;
+}
+
 class Validator {
  public:
   explicit Validator(const Scrubber& scrubber) : scrubber_(scrubber) {}
@@ -218,6 +233,7 @@ class Validator {
     return reject(path, expected_of(f), "field " + path + " does not have the expected form");
   }
 
+  // `text` is free text without control characters (without_control_characters).
   bool free_text(const std::string& text, const Field& f, const std::string& path, json& out) {
     std::string clean = scrubber_.scrub(text);
     const std::size_t limit = f.type == Type::kMessage ? kMaxMessageLength : kMaxShortTextLength;
@@ -271,11 +287,13 @@ class Validator {
         if (!detail::is_version(s)) return wrong(f, path);
         out = s;
         return true;
-      case Type::kShortText:
-        if (s.empty() || s.size() > kMaxShortTextLength) return wrong(f, path);
-        return free_text(s, f, path, out);
+      case Type::kShortText: {
+        const std::string text = without_control_characters(s);
+        if (text.empty() || text.size() > kMaxShortTextLength) return wrong(f, path);
+        return free_text(text, f, path, out);
+      }
       case Type::kMessage:
-        return free_text(s, f, path, out);
+        return free_text(without_control_characters(s), f, path, out);
       case Type::kTimestamp:
         if (!detail::is_utc_timestamp(s)) return wrong(f, path);
         out = s;

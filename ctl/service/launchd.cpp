@@ -13,7 +13,7 @@
 #include "ctl/daemon_client.hpp"
 #include "ctl/service/service_manager.hpp"
 #include "ctl/service_units.hpp"
-#include "ipc/private_directory.hpp"
+#include "ipc/unix_socket.hpp"
 
 namespace dollhouse::ctl {
 
@@ -116,9 +116,10 @@ class LaunchdManager final : public ServiceManager {
     auto paths = agent_paths();
     if (!paths) return kExitFailed;
     const std::string socket_dir = paths->socket.substr(0, paths->socket.rfind('/'));
-    std::cout << "create: " << socket_dir << " (mode 0700, for the socket launchd creates)\n";
+    std::cout << "create: " << socket_dir
+              << " (mode 0700 when missing, for the socket launchd creates)\n";
     if (!options.dry_run) {
-      if (Status st = ipc::prepare_private_directory(socket_dir); !st) {
+      if (Status st = ipc::prepare_socket_directory(socket_dir); !st) {
         std::cerr << "dollhousectl: " << st.message() << "\n";
         return kExitFailed;
       }

@@ -1,7 +1,8 @@
 // What a daemon command may touch, and nothing more: the consent state, the storage thread (via
-// its channel), the uploader, the scrubber, the clock, the platform fields it stamps, and the
-// facts `status` reports. The daemon builds one; unit tests build one from temp-file parts and
-// a fake clock (tests/unit/daemon/command_fixture.hpp).
+// its channel), the uploader, maintenance (to finish soon what a full disk interrupted), the
+// scrubber, the clock, the platform fields it stamps, and the facts `status` reports. The daemon
+// builds one; unit tests build one from temp-file parts and a fake clock
+// (tests/unit/daemon/command_fixture.hpp).
 //
 // Handlers run on the I/O thread. A handler must reply exactly once when the request has an id
 // (control ops always), either directly or through StorageChannel::query.
@@ -12,6 +13,7 @@
 #include "common/clock.hpp"
 #include "daemon/connection.hpp"
 #include "daemon/consent_state.hpp"
+#include "daemon/maintenance.hpp"
 #include "daemon/platform_info.hpp"
 #include "daemon/status_report.hpp"
 #include "daemon/storage_channel.hpp"
@@ -25,6 +27,7 @@ struct CommandContext {
   ConsentState& consent;
   StorageChannel& storage;
   Uploader& uploader;
+  Maintenance& maintenance;
   const privacy::Scrubber& scrubber;
   const Clock& clock;
   const PlatformInfo& platform;

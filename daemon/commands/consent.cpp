@@ -118,38 +118,76 @@ void handle_consent(CommandContext& ctx, const std::shared_ptr<Connection>& conn
   }
   bool purge_usage = purge_all || !config.category_enabled("usage");
   bool strip_performance = !purge_all && !config.category_enabled("performance");
+  // A withdrawal holds at once, even when telemetry.json cannot be written (a full disk): the
+  // file follows as soon as it can (ConsentState::retry_save). Consent itself is given only
+  // once it is on disk.
+  bool saved = true;
   if (Status st = ctx.consent.replace(config); !st) {
-    connection->reply_error(req.id, ipc::ErrorCode::kIoError,
-                            "could not save consent: " + st.message());
-    return;
+    if (enable) {
+      connection->reply_error(req.id, ipc::ErrorCode::kIoError,
+                              "could not save consent: " + st.message());
+      return;
+    }
+    ctx.consent.replace_unsaved(config);
+    saved = false;
+    spdlog::warn("consent withdrawn in memory; telemetry.json could not be written yet: {}",
+                 st.message());
   }
   spdlog::info("consent {}: categories now {}", enable ? "given" : "withdrawn",
                json(config.categories).dump());
   json summary = ctx.consent.summary();
-  ctx.storage.query(connection, req.id, [=](StorageContext& sc) -> Result<json> {
-    std::int64_t dropped = 0;
-    if (purge_all) {
-      auto n = sc.store.delete_unsent(std::nullopt);
-      if (!n) return n.status();
-      dropped += *n;
-    }
-    for (const auto& t : purge_types) {
-      auto n = sc.store.delete_unsent(t);
-      if (!n) return n.status();
-      dropped += *n;
-    }
-    if (purge_usage) {
-      if (Status st = sc.store.delete_all_usage(); !st) return st;
-    }
-    if (strip_performance) {
-      // Summaries already made keep their counts but lose the timings.
-      auto n = sc.store.remove_unsent_field("weekly_summary", "$.performance");
-      if (!n) return n.status();
-    }
-    sc.count(counter::dropped(ipc::DropReason::kWithdrawn), dropped);
-    return json{{"consent", summary},
-                {ipc::field::kDroppedUnsent, dropped},
-                {ipc::field::kWasEnabled, was_collecting}};
+  StorageChannel& storage = ctx.storage;
+  Maintenance* maintenance = &ctx.maintenance;
+  json id = req.id;
+  connection->begin_storage_request();
+  if (!saved) maintenance->retry_soon();
+  storage.post([=, &storage](StorageContext& sc) {
+    // What could not be removed now is removed by maintenance: unsent events never outlive a
+    // withdrawal.
+    auto purge = [&]() -> Result<std::int64_t> {
+      std::int64_t dropped = 0;
+      if (purge_all) {
+        auto n = sc.store.delete_unsent(std::nullopt);
+        if (!n) return n.status();
+        dropped += *n;
+      }
+      for (const auto& t : purge_types) {
+        auto n = sc.store.delete_unsent(t);
+        if (!n) return n.status();
+        dropped += *n;
+      }
+      if (purge_usage) {
+        if (Status st = sc.store.delete_all_usage(); !st) return st;
+      }
+      if (strip_performance) {
+        // Summaries already made keep their counts but lose the timings.
+        auto n = sc.store.remove_unsent_field("weekly_summary", "$.performance");
+        if (!n) return n.status();
+      }
+      return dropped;
+    };
+    auto result = std::make_shared<Result<std::int64_t>>(purge());
+    if (*result) sc.count(counter::dropped(ipc::DropReason::kWithdrawn), **result);
+    storage.after_commit(sc, [=](const Status& commit) {
+      connection->end_storage_request();
+      const bool purged = commit && *result;
+      json reply = {{"consent", summary},
+                    {ipc::field::kDroppedUnsent, purged ? **result : 0},
+                    {ipc::field::kWasEnabled, was_collecting},
+                    {"saved", saved}};
+      if (!purged) {
+        maintenance->retry_soon();
+        reply["purgePending"] = true;
+        reply["warning"] = "the database is not writable now (" +
+                           (commit ? result->status().message() : commit.message()) +
+                           "); queued events will be deleted as soon as it is";
+      } else if (!saved) {
+        reply["warning"] =
+            "telemetry.json could not be written yet; the choice holds now and is saved as soon "
+            "as the disk allows";
+      }
+      connection->reply_ok(id, std::move(reply));
+    });
   });
 }
 

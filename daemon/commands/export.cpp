@@ -11,7 +11,7 @@ void handle_export(CommandContext& ctx, const std::shared_ptr<Connection>& conne
   json header = {{"exportedAt", format_iso8601(ctx.clock.now())},
                  {"daemonVersion", ctx.facts.version},
                  {"config", to_json(ctx.consent.config())}};
-  ctx.storage.query(connection, req.id, [header](StorageContext& sc) -> Result<json> {
+  ctx.storage.read_query(connection, req.id, [header](StorageContext& sc) -> Result<json> {
     auto events = sc.store.all();
     if (!events) return events.status();
     auto weeks = sc.store.usage_weeks();

@@ -35,7 +35,7 @@ void handle_show(CommandContext& ctx, const std::shared_ptr<Connection>& connect
     }
     since = to_unix_millis(t);
   }
-  ctx.storage.query(connection, req.id, [limit, since](StorageContext& sc) -> Result<json> {
+  ctx.storage.read_query(connection, req.id, [limit, since](StorageContext& sc) -> Result<json> {
     auto events = sc.store.newest(limit, since);
     if (!events) return events.status();
     json entries = json::array();

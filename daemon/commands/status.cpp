@@ -8,7 +8,7 @@ void handle_status(CommandContext& ctx, const std::shared_ptr<Connection>& conne
                    const ipc::Request& req) {
   nlohmann::json base =
       status_base(ctx.consent, ctx.uploader.status_json(), ctx.facts, ctx.connections);
-  ctx.storage.query(connection, req.id, [base](StorageContext& sc) -> Result<nlohmann::json> {
+  ctx.storage.read_query(connection, req.id, [base](StorageContext& sc) -> Result<nlohmann::json> {
     return complete_status(base, sc);
   });
 }

@@ -54,18 +54,37 @@ void handle_track(CommandContext& ctx, const std::shared_ptr<Connection>& connec
   const SystemTime now = ctx.clock.now();
   nlohmann::json stamped = stamp_event(std::move(outcome.event), connection->app, ctx.platform,
                                        ctx.consent.config().install_id, now);
-  ctx.storage.post(
-      [created_ms = to_unix_millis(now), event_type, body = stamped.dump()](StorageContext& sc) {
-        if (Status st = sc.store.append(created_ms, event_type, body); st) {
-          sc.appended = true;
-          sc.count(counter::kAccepted);
-        } else {
-          sc.count(counter::dropped(DropReason::kStorageError));
-        }
-      });
-  ++connection->accepted;
-  ctx.uploader.on_events_accepted(1);
-  connection->reply_ok(req.id, {{"accepted", true}}, false);
+  // Counted as accepted (for sync) and answered only once the event is on disk. A reply owed
+  // keeps the connection open until then; a fire-and-forget event does not hold it.
+  StorageChannel& storage = ctx.storage;
+  Uploader& uploader = ctx.uploader;
+  nlohmann::json id = req.id;
+  if (!id.is_null()) connection->begin_storage_request();
+  storage.post([&storage, &uploader, connection, id, created_ms = to_unix_millis(now), event_type,
+                body = stamped.dump()](StorageContext& sc) {
+    auto appended = std::make_shared<bool>(sc.store.append(created_ms, event_type, body).is_ok());
+    if (*appended) {
+      sc.appended = true;
+      sc.count(counter::kAccepted);
+    } else {
+      sc.count(counter::dropped(DropReason::kStorageError));
+    }
+    storage.after_commit(sc, [&uploader, connection, id, appended](const Status& commit) {
+      if (!id.is_null()) connection->end_storage_request();
+      if (*appended && commit) {
+        ++connection->accepted;
+        uploader.on_events_accepted(1);
+        connection->reply_ok(id, {{"accepted", true}}, false);
+        return;
+      }
+      // A failed commit was counted under dropped.storage_error by the storage thread.
+      ++connection->dropped;
+      connection->reply_error(id, ipc::ErrorCode::kStorageError,
+                              "the daemon could not store the event: " +
+                                  (commit ? std::string("the insert failed") : commit.message()),
+                              false);
+    });
+  });
 }
 
 }  // namespace dollhouse::daemon

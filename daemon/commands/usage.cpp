@@ -56,23 +56,38 @@ void handle_usage(CommandContext& ctx, const std::shared_ptr<Connection>& connec
   UsageKey key{pos.week_start, app.app};
   json app_fields = {{"appVersion", app.app_version}, {"mcpClient", app.mcp_client}};
   if (!app.node_version.empty()) app_fields["nodeVersion"] = app.node_version;
-  ctx.storage.post([=](StorageContext& sc) {
-    auto weeks = sc.store.usage_weeks();
-    if (!weeks) return;
-    UsageWeek week;
-    if (auto it = weeks->find(key); it != weeks->end()) {
-      week = usage_week_from_json(json::parse(it->second, nullptr, false));
+  // As with track: counted and answered once the totals are on disk.
+  StorageChannel& storage = ctx.storage;
+  nlohmann::json id = req.id;
+  if (!id.is_null()) connection->begin_storage_request();
+  storage.post([=, &storage](StorageContext& sc) {
+    auto saved = std::make_shared<bool>(false);
+    if (auto weeks = sc.store.usage_weeks()) {
+      UsageWeek week;
+      if (auto it = weeks->find(key); it != weeks->end()) {
+        week = usage_week_from_json(json::parse(it->second, nullptr, false));
+      }
+      std::size_t skipped = fold_usage(week, pos.day_index, counters, timings);
+      sc.count(counter::kFieldsDroppedUnknown, static_cast<std::int64_t>(skipped));
+      json data = usage_week_to_json(week);
+      for (const auto& [k, v] : app_fields.items()) data[k] = v;
+      *saved = sc.store.put_usage_week(key, data.dump()).is_ok();
     }
-    std::size_t skipped = fold_usage(week, pos.day_index, counters, timings);
-    sc.count(counter::kFieldsDroppedUnknown, static_cast<std::int64_t>(skipped));
-    json data = usage_week_to_json(week);
-    for (const auto& [k, v] : app_fields.items()) data[k] = v;
-    if (Status st = sc.store.put_usage_week(key, data.dump()); !st) {
-      sc.count(counter::dropped(DropReason::kStorageError));
-    }
+    if (!*saved) sc.count(counter::dropped(DropReason::kStorageError));
+    storage.after_commit(sc, [connection, id, saved](const Status& commit) {
+      if (!id.is_null()) connection->end_storage_request();
+      if (*saved && commit) {
+        ++connection->accepted;
+        connection->reply_ok(id, {{"accepted", true}}, false);
+        return;
+      }
+      ++connection->dropped;
+      connection->reply_error(id, ipc::ErrorCode::kStorageError,
+                              "the daemon could not store the usage totals: " +
+                                  (commit ? std::string("the write failed") : commit.message()),
+                              false);
+    });
   });
-  ++connection->accepted;
-  connection->reply_ok(req.id, {{"accepted", true}}, false);
 }
 
 }  // namespace dollhouse::daemon

@@ -62,6 +62,9 @@ class EventStore {
 
   // One transaction around many calls (group commit).
   virtual Status begin() = 0;
+  // A transaction that only reads (commit() ends it): a consistent view that needs no space on
+  // disk and takes no write lock.
+  virtual Status begin_read() = 0;
   virtual Status commit() = 0;
   virtual void rollback() = 0;
 

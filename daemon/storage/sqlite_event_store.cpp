@@ -4,7 +4,9 @@
 #include <sqlite3.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <iterator>
+#include <system_error>
 #include <utility>
 
 namespace dollhouse::daemon {
@@ -51,6 +53,18 @@ bool move_aside(const std::string& path, const std::string& aside) {
     std::rename(from.c_str(), to.c_str());
   }
   return ok;
+}
+
+// Whether something is at `path` that is neither a regular file nor a symlink: a directory, a
+// FIFO, a socket, a device. A symlink is not followed but refused by open (SQLITE_OPEN_NOFOLLOW);
+// a missing file is created.
+bool is_neither_file_nor_link(const std::string& path) {
+  std::error_code ec;
+  const auto type = std::filesystem::symlink_status(path, ec).type();
+  if (ec) return false;  // missing, or not inspectable: open says why
+  return type != std::filesystem::file_type::regular &&
+         type != std::filesystem::file_type::symlink &&
+         type != std::filesystem::file_type::not_found;
 }
 
 // Opens and checks a database file; nullptr with `corrupt` set when its content is unusable.
@@ -102,7 +116,12 @@ Result<SqliteEventStore::Opened> SqliteEventStore::open(const std::string& path,
   Opened opened;
   bool corrupt = false;
   std::string error;
-  sqlite3* db = open_checked(path, corrupt, error);
+  sqlite3* db = nullptr;
+  if (is_neither_file_nor_link(path)) {
+    corrupt = true;  // a directory where the database belongs: as damaged as a bad file
+  } else {
+    db = open_checked(path, corrupt, error);
+  }
   if (db == nullptr && corrupt) {
     std::string aside = path + ".corrupt-" + std::to_string(now_ms);
     if (!move_aside(path, aside)) {
@@ -174,6 +193,9 @@ SqliteEventStore::Statement& SqliteEventStore::prepared(const char* sql) {
 
 Status SqliteEventStore::begin() {
   return exec("BEGIN IMMEDIATE");
+}
+Status SqliteEventStore::begin_read() {
+  return exec("BEGIN DEFERRED");
 }
 Status SqliteEventStore::commit() {
   return exec("COMMIT");

@@ -2,9 +2,12 @@
 // a crash of the process or the machine), schema versioned with PRAGMA user_version and
 // migrated forward on open, prepared statements cached, parameters always bound.
 //
-// open() never fails because of the file's own content: a file that is not a database, or that
-// fails its integrity check, is renamed aside (telemetry.db.corrupt-<time>) and a fresh one is
-// created; `recovered_from` then says where the old one went.
+// open() never fails because of the file's own content: a file that is not a database, one that
+// fails its integrity check, or a directory (or another kind of non-regular file, a symlink
+// excepted) at its path is renamed aside (telemetry.db.corrupt-<time>) and a fresh database is
+// created; `recovered_from` then says where the old one went. A symlink at the path is never
+// followed ("io_error"); a database written by a newer schema is refused and left alone
+// ("unsupported_schema").
 #pragma once
 
 #include <memory>
@@ -25,6 +28,7 @@ class SqliteEventStore final : public EventStore {
   ~SqliteEventStore() override;
 
   Status begin() override;
+  Status begin_read() override;
   Status commit() override;
   void rollback() override;
   Status append(std::int64_t created_ms, const std::string& event_type,

@@ -3,12 +3,13 @@
 #include <spdlog/spdlog.h>
 
 #include "daemon/counters.hpp"
+#include "daemon/settings.hpp"
 
 namespace dollhouse::daemon {
 
 StorageWorker::StorageWorker(std::unique_ptr<EventStore> store, const Clock& clock,
                              StorageLimits limits)
-    : store_(std::move(store)), clock_(clock), limits_(limits) {}
+    : store_(std::move(store)), clock_(clock), limits_(limits), failure_log_(kFailureLogInterval) {}
 
 StorageWorker::~StorageWorker() {
   stop();
@@ -25,7 +26,16 @@ Status StorageWorker::start() {
 void StorageWorker::post(Task task) {
   {
     std::lock_guard lock(mutex_);
-    tasks_.push_back(std::move(task));
+    tasks_.push_back(Queued{std::move(task), false});
+  }
+  backlog_.fetch_add(1, std::memory_order_relaxed);
+  wake_.notify_one();
+}
+
+void StorageWorker::post_read(Task task) {
+  {
+    std::lock_guard lock(mutex_);
+    tasks_.push_back(Queued{std::move(task), true});
   }
   backlog_.fetch_add(1, std::memory_order_relaxed);
   wake_.notify_one();
@@ -41,7 +51,7 @@ void StorageWorker::stop() {
 }
 
 void StorageWorker::run() {
-  std::deque<Task> batch;
+  std::deque<Queued> batch;
   while (true) {
     {
       std::unique_lock lock(mutex_);
@@ -60,18 +70,68 @@ void StorageWorker::run() {
   }
 }
 
-void StorageWorker::run_batch(std::deque<Task>& batch) {
+void StorageWorker::run_batch(std::deque<Queued>& batch) {
+  auto first = batch.begin();
+  while (first != batch.end()) {
+    if (first->read) {
+      run_read(first->task);
+      ++first;
+      continue;
+    }
+    auto last = first;
+    while (last != batch.end() && !last->read) ++last;
+    run_writes(first, last);
+    first = last;
+  }
+}
+
+namespace {
+
+void run_completions(std::vector<std::function<void(const Status&)>>& on_commit,
+                     const Status& status) {
+  for (auto& done : on_commit) {
+    try {
+      done(status);
+    } catch (const std::exception& e) {
+      spdlog::error("storage completion failed: {}", e.what());
+    }
+  }
+}
+
+}  // namespace
+
+void StorageWorker::run_read(Task& task) {
+  std::vector<std::function<void(const Status&)>> on_commit;
+  // A deferred transaction only reads: it needs no space on disk and takes no write lock.
+  Status status = store_->begin_read();
+  StorageContext ctx{*store_, counters_, clock_.now(), on_commit, false, last_write_error_};
+  auto counters_before = counters_;
+  try {
+    task(ctx);
+  } catch (const std::exception& e) {
+    spdlog::error("storage task failed: {}", e.what());
+  }
+  if (status) status = store_->commit();
+  if (!status) store_->rollback();
+  // A read must not change counters; any it did are kept for the next write.
+  if (counters_ != counters_before) counters_unsaved_ = true;
+  run_completions(on_commit, status);
+}
+
+void StorageWorker::run_writes(std::deque<Queued>::iterator first,
+                               std::deque<Queued>::iterator last) {
   std::vector<std::function<void(const Status&)>> on_commit;
   auto counters_before = counters_;
   Status status = store_->begin();
   const bool in_transaction = status.is_ok();
-  StorageContext ctx{*store_, counters_, clock_.now(), on_commit};
+  StorageContext ctx{*store_, counters_, clock_.now(), on_commit, false, last_write_error_};
   // Tasks run even when the transaction could not begin: they register the completions that
   // must hear about the failure (a reply, the uploader's next step), and their writes then
   // fail or commit one by one.
-  for (auto& task : batch) {
+  std::size_t tasks = 0;
+  for (auto it = first; it != last; ++it, ++tasks) {
     try {
-      task(ctx);
+      it->task(ctx);
     } catch (const std::exception& e) {
       spdlog::error("storage task failed: {}", e.what());
     }
@@ -91,23 +151,28 @@ void StorageWorker::run_batch(std::deque<Task>& batch) {
     }
     if (status) status = store_->commit();
   }
-  if (status) counters_unsaved_ = false;
-  if (!status) {
+  if (status) {
+    counters_unsaved_ = false;
+    if (!last_write_error_.empty()) {
+      spdlog::info("the database takes writes again ({} more failed write batches before this)",
+                   failure_log_.suppressed());
+      failure_log_.reset();
+    }
+    last_write_error_.clear();
+  } else {
     store_->rollback();
     counters_ = std::move(counters_before);
-    counters_[counter::dropped(ipc::DropReason::kStorageError)] +=
-        static_cast<std::int64_t>(batch.size());
+    counters_[counter::dropped(ipc::DropReason::kStorageError)] += static_cast<std::int64_t>(tasks);
     counters_unsaved_ = true;
-    spdlog::error("could not write to the database ({}); {} requests failed: {}", status.code(),
-                  batch.size(), status.message());
-  }
-  for (auto& done : on_commit) {
-    try {
-      done(status);
-    } catch (const std::exception& e) {
-      spdlog::error("storage completion failed: {}", e.what());
+    last_write_error_ = status.message();
+    if (auto left_out = failure_log_.occurred(clock_.now())) {
+      spdlog::error(
+          "could not write to the database ({}); {} requests failed: {} ({} more failed "
+          "write batches not logged before this)",
+          status.code(), tasks, status.message(), *left_out);
     }
   }
+  run_completions(on_commit, status);
 }
 
 }  // namespace dollhouse::daemon

@@ -1,13 +1,18 @@
 // The storage thread: the only code that touches telemetry.db while the daemon runs.
 //
 // Connections post tasks; the worker runs every task waiting at that moment (up to
-// kMaxTasksPerCommit) inside one transaction and commits once (group commit), then runs the
-// tasks' completions with the commit's status. A completion therefore runs only when what its
-// task wrote is durable, which is what `sync` needs: the tasks of one connection are posted in
-// order, so a sync posted after a connection's events completes after they are on disk.
+// kMaxTasksPerCommit) in order. Consecutive write tasks share one transaction and one commit
+// (group commit); the tasks' completions then run with the commit's status. A completion
+// therefore runs only when what its task wrote is durable, or has failed for certain.
 //
-// post() and backlog() may be called from any thread. Completions run on the worker thread and
-// must hand their results back to the I/O thread themselves (asio::post).
+// Read tasks (post_read) run in a read transaction of their own, after the writes posted
+// before them have been committed (or have failed), so they see exactly what is on disk, and a
+// write that fails (a full disk) never makes a read fail: status, show and sync answer whatever
+// the disk does. `sync` relies on this order: the tasks of one connection are posted in order,
+// so a sync posted after a connection's events completes after they are decided.
+//
+// post(), post_read() and backlog() may be called from any thread. Completions run on the
+// worker thread and must hand their results back to the I/O thread themselves (asio::post).
 #pragma once
 
 #include <atomic>
@@ -23,6 +28,7 @@
 #include <vector>
 
 #include "common/clock.hpp"
+#include "daemon/log_throttle.hpp"
 #include "daemon/storage/event_store.hpp"
 
 namespace dollhouse::daemon {
@@ -35,6 +41,9 @@ struct StorageContext {
   SystemTime now;
   std::vector<std::function<void(const Status&)>>& on_commit;
   bool appended = false;  // set by tasks that add events, so the size cap is checked
+  // Why the most recent write transaction failed ("" when it committed): a read task reports
+  // it, so the user learns that the disk refuses writes.
+  std::string last_write_error;
 
   void count(const std::string& name, std::int64_t n = 1) {
     if (n != 0) counters[name] += n;
@@ -58,14 +67,23 @@ class StorageWorker {
 
   // Loads counters and starts the thread.
   Status start();
+  // A task that writes: runs inside the next group transaction.
   void post(Task task);
+  // A task that only reads: runs on its own once the writes posted before it are decided.
+  void post_read(Task task);
   // Runs every task posted so far, commits, and stops the thread. Idempotent.
   void stop();
   std::size_t backlog() const { return backlog_.load(std::memory_order_relaxed); }
 
  private:
+  struct Queued {
+    Task task;
+    bool read = false;
+  };
   void run();
-  void run_batch(std::deque<Task>& batch);
+  void run_batch(std::deque<Queued>& batch);
+  void run_writes(std::deque<Queued>::iterator first, std::deque<Queued>::iterator last);
+  void run_read(Task& task);
 
   std::unique_ptr<EventStore> store_;
   const Clock& clock_;
@@ -74,10 +92,13 @@ class StorageWorker {
   // Set when a failed batch counted its failure: the next batch must save counters_ even if
   // it changes none itself, or the count would be lost at shutdown.
   bool counters_unsaved_ = false;
+  std::string last_write_error_;
+  // One log line per kFailureLogInterval while writes keep failing.
+  LogThrottle<SystemTime> failure_log_;
 
   std::mutex mutex_;
   std::condition_variable wake_;
-  std::deque<Task> tasks_;
+  std::deque<Queued> tasks_;
   bool stopping_ = false;
   std::atomic<std::size_t> backlog_{0};
   std::thread thread_;

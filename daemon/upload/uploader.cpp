@@ -26,6 +26,12 @@ json null_if_empty(const std::string& s) {
 
 // A short, printable summary of a server's error body for status and the log: servers may
 // echo anything, so only the start, and only plain characters.
+// Whether a 2xx body says the server had stored this batch id before ({"duplicate":true}).
+bool is_duplicate_ack(const std::string& body) {
+  json j = json::parse(body, nullptr, false);
+  return j.is_object() && j.value("duplicate", false) == true;
+}
+
 std::string summarize_body(const std::string& body) {
   std::string out;
   for (char c : body) {
@@ -126,6 +132,7 @@ void Uploader::load(const json& state) {
   events_sent_ = state.value("eventsSent", std::int64_t{0});
   batches_sent_ = state.value("batchesSent", std::int64_t{0});
   deletions_sent_ = state.value("deletionsSent", std::int64_t{0});
+  duplicate_batches_ = state.value("duplicateBatches", std::int64_t{0});
 }
 
 void Uploader::persist() {
@@ -135,7 +142,8 @@ void Uploader::persist() {
                 {"lastError", last_error_},
                 {"eventsSent", events_sent_},
                 {"batchesSent", batches_sent_},
-                {"deletionsSent", deletions_sent_}};
+                {"deletionsSent", deletions_sent_},
+                {"duplicateBatches", duplicate_batches_}};
   storage_.post(
       [text = state.dump()](StorageContext& ctx) { (void)ctx.store.put_value(kStateKey, text); });
 }
@@ -321,10 +329,17 @@ void Uploader::on_batch_answer(std::shared_ptr<Work> work, HttpResult r) {
       consecutive_failures_ = 0;
       next_attempt_.reset();
       last_success_ = format_iso8601(clock_.now());
-      events_sent_ += n;
-      ++batches_sent_;
-      report_.events += n;
-      ++report_.batches;
+      if (is_duplicate_ack(r.body)) {
+        // The server had this batch already (an earlier attempt reached it, but its answer
+        // did not reach us): delivered, but not sent again, so not counted again.
+        ++duplicate_batches_;
+        report_.already_delivered += n;
+      } else {
+        events_sent_ += n;
+        ++batches_sent_;
+        report_.events += n;
+        ++report_.batches;
+      }
       pending_estimate_ = std::max<std::int64_t>(0, pending_estimate_ - n);
       persist();
       storage_.post([this, batch_id](StorageContext& ctx) {
@@ -377,6 +392,7 @@ void Uploader::fail_attempt(const std::string& error, const std::string& retry_a
 void Uploader::end_cycle(const std::string& error) {
   cycle_active_ = false;
   json outcome = {{"sentEvents", report_.events},
+                  {"alreadyDelivered", report_.already_delivered},
                   {"batches", report_.batches},
                   {"deletions", report_.deletions},
                   {"droppedByServer", report_.dropped},
@@ -428,7 +444,8 @@ json Uploader::status_json() const {
           {"batchesSent", batches_sent_},
           {"inProgress", cycle_active_},
           {"pendingDeletions", pending_deletions_},
-          {"deletionsSent", deletions_sent_}};
+          {"deletionsSent", deletions_sent_},
+          {"duplicateBatches", duplicate_batches_}};
 }
 
 }  // namespace dollhouse::daemon

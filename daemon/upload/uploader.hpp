@@ -125,6 +125,7 @@ class Uploader {
   std::int64_t events_sent_ = 0;
   std::int64_t batches_sent_ = 0;
   std::int64_t deletions_sent_ = 0;
+  std::int64_t duplicate_batches_ = 0;  // acknowledged as already stored by the server
 
   // Not persisted.
   std::int64_t pending_estimate_ = 0;
@@ -137,6 +138,7 @@ class Uploader {
     std::int64_t batches = 0;
     std::int64_t deletions = 0;
     std::int64_t dropped = 0;
+    std::int64_t already_delivered = 0;
   } report_;
   std::vector<FlushDone> flush_waiters_;
   std::function<void()> shutdown_done_;

@@ -1,7 +1,12 @@
 #include "server/storage/sqlite_storage.hpp"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <mutex>
 #include <unordered_map>
 #include <utility>
@@ -305,6 +310,22 @@ class SqliteStorage final : public Storage {
 }  // namespace
 
 Result<std::unique_ptr<Storage>> open_sqlite_storage(const std::string& path) {
+  // A new database file is created empty with mode 0600 before SQLite opens it, so it is never
+  // readable by others, whatever the umask; SQLite gives its -wal and -shm files the mode of the
+  // database file. An existing file keeps the mode it has. When the file cannot be created here,
+  // SQLite's open below says why.
+  if (!path.empty() && path != ":memory:") {
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+      const bool restricted = ::fchmod(fd, 0600) == 0;
+      const int e = errno;
+      ::close(fd);
+      if (!restricted) {
+        return Status::error(
+            "io_error", "cannot restrict database " + path + " to mode 0600: " + std::strerror(e));
+      }
+    }
+  }
   sqlite3* db = nullptr;
   int rc = sqlite3_open_v2(
       path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);

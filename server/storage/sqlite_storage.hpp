@@ -11,7 +11,9 @@
 
 namespace dollhouse::server {
 
-// Opens (creating when missing) the database file at `path` and its schema.
+// Opens (creating when missing) the database file at `path` and its schema. A new file, and
+// the -wal and -shm files SQLite makes next to it, are mode 0600 whatever the umask; an existing
+// file keeps its mode.
 Result<std::unique_ptr<Storage>> open_sqlite_storage(const std::string& path);
 
 }  // namespace dollhouse::server

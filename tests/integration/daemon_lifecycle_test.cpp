@@ -78,6 +78,82 @@ TEST(DaemonLifecycle, SocketIsUserOnlyInsideAUserOnlyDirectory) {
   EXPECT_EQ(log.st_mode & 0077, 0u);
 }
 
+int mode_of(const std::string& path) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) return -1;
+  return static_cast<int>(st.st_mode & 07777);
+}
+
+// `path` created for the test with exactly `mode`, whatever the umask.
+void make_dir(const std::string& path, mode_t mode) {
+  ASSERT_EQ(::mkdir(path.c_str(), 0700), 0) << path;
+  ASSERT_EQ(::chmod(path.c_str(), mode), 0) << path;
+}
+
+TEST(DaemonLifecycle, ExistingDataRootAndStickySharedSocketDirectoryAreUsedUnchanged) {
+  DaemonHarness h;
+  make_dir(h.root(), 0755);
+  make_dir(h.dir().file("run"), 01777);  // like /tmp
+  ASSERT_TRUE(h.start()) << h.process()->err();
+  EXPECT_TRUE(h.status().value("ok", false));
+  EXPECT_EQ(mode_of(h.root()), 0755);
+  EXPECT_EQ(mode_of(h.dir().file("run")), 01777);
+  EXPECT_EQ(mode_of(h.socket()), 0600);
+  EXPECT_EQ(mode_of(h.root() + "/logs"), 0700) << "what the daemon creates is user-only";
+  EXPECT_EQ(mode_of(h.root() + "/telemetry.db") & 0077, 0);
+}
+
+TEST(DaemonLifecycle, SocketDirectoryOthersCanWriteWithoutTheStickyBitIsRefusedUnchanged) {
+  DaemonHarness h;
+  make_dir(h.dir().file("run"), 0777);
+  EXPECT_FALSE(h.start());
+  EXPECT_EQ(h.process()->wait(std::chrono::seconds(30)), 1);
+  const std::string err = h.process()->err();
+  EXPECT_NE(err.find(h.dir().file("run") + " is writable by other users (mode 0777)"),
+            std::string::npos)
+      << err;
+  EXPECT_NE(err.find("chmod go-w"), std::string::npos) << err;
+  EXPECT_EQ(mode_of(h.dir().file("run")), 0777);
+  EXPECT_EQ(::access(h.socket().c_str(), F_OK), -1);
+}
+
+TEST(DaemonLifecycle, DataRootOthersCanWriteIsRefusedUnchanged) {
+  for (mode_t mode : {0775, 01777}) {
+    DaemonHarness h;
+    make_dir(h.root(), mode);
+    EXPECT_FALSE(h.start());
+    EXPECT_EQ(h.process()->wait(std::chrono::seconds(30)), 1) << std::oct << mode;
+    const std::string err = h.process()->err();
+    EXPECT_NE(err.find(h.root() + " is writable by other users"), std::string::npos) << err;
+    EXPECT_EQ(mode_of(h.root()), static_cast<int>(mode));
+    EXPECT_FALSE(std::filesystem::exists(h.root() + "/telemetry.db")) << "nothing was created";
+  }
+}
+
+TEST(DaemonLifecycle, DirectoriesOfAnotherUserAreRefusedUnchanged) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to give a directory to another user";
+  constexpr uid_t kNobody = 65534;
+  {
+    DaemonHarness h;
+    make_dir(h.root(), 0755);
+    ASSERT_EQ(::chown(h.root().c_str(), kNobody, kNobody), 0);
+    EXPECT_FALSE(h.start());
+    EXPECT_EQ(h.process()->wait(std::chrono::seconds(30)), 1);
+    EXPECT_NE(h.process()->err().find("belongs to another user"), std::string::npos)
+        << h.process()->err();
+    EXPECT_EQ(mode_of(h.root()), 0755);
+  }
+  {
+    DaemonHarness h;
+    make_dir(h.dir().file("run"), 01777);
+    ASSERT_EQ(::chown(h.dir().file("run").c_str(), kNobody, kNobody), 0);
+    EXPECT_FALSE(h.start());
+    EXPECT_EQ(h.process()->wait(std::chrono::seconds(30)), 1);
+    EXPECT_NE(h.process()->err().find("of another user"), std::string::npos) << h.process()->err();
+    EXPECT_EQ(mode_of(h.dir().file("run")), 01777);
+  }
+}
+
 TEST(DaemonLifecycle, SigtermCommitsEverythingAcceptedAndExitsZero) {
   DaemonHarness h;
   ASSERT_TRUE(h.start());

@@ -89,6 +89,48 @@ TEST_F(ProtocolTest, EveryKindOfBadInputGetsAnErrorAndTheConnectionStaysUsable) 
   EXPECT_TRUE(c.request({{"op", "track"}, {"event", kError}})["accepted"].get<bool>());
 }
 
+TEST_F(ProtocolTest, ControlOpsWithAnUnusableIdOrAnUnknownOpAreAnsweredWithANullId) {
+  TestClient c = h_.client();
+  ASSERT_TRUE(c.hello()["ok"].get<bool>());
+  struct Case {
+    std::string line;
+    std::string code;
+  };
+  const std::vector<Case> cases = {
+      {R"({"v":1,"op":"status","id":1.5})", "invalid_request"},
+      {R"({"v":1,"op":"status","id":18446744073709551616})", "invalid_request"},
+      {R"({"v":1,"op":"status","id":9223372036854775808})", "invalid_request"},
+      {R"({"v":1,"id":1e400,"op":"status"})", "invalid_request"},
+      {R"({"v":1,"op":"status","id":")" + std::string(129, 'x') + R"("})", "invalid_request"},
+      {R"({"v":1,"op":"sync","id":{}})", "invalid_request"},
+      {R"({"v":1,"op":"frobnicate"})", "unknown_op"},
+      {R"({"v":1,"op":"status",)", "invalid_json"},
+  };
+  for (const auto& tc : cases) {
+    ASSERT_TRUE(c.send_raw(tc.line + "\n"));
+    // Replies come in request order, so the next line is this request's answer; a request
+    // left unanswered would show up here as the status reply below.
+    json reply = c.read();
+    ASSERT_TRUE(reply.is_object()) << "no reply to " << tc.line.substr(0, 80);
+    EXPECT_TRUE(reply.contains("id") && reply["id"].is_null()) << reply.dump();
+    EXPECT_FALSE(reply.value("ok", true)) << reply.dump();
+    EXPECT_EQ(error_code(reply), tc.code) << reply.dump() << " for " << tc.line.substr(0, 80);
+  }
+  // A track or usage without a usable id stays fire-and-forget: the next reply is the status.
+  ASSERT_TRUE(c.send_raw(R"({"v":1,"op":"track","id":1.5,"event":{}})"
+                         "\n"));
+  ASSERT_TRUE(c.send_raw(R"({"v":1,"op":"usage","id":18446744073709551616,"counters":{}})"
+                         "\n"));
+  ASSERT_TRUE(c.send_raw(R"({"v":1,"op":"status","id":"after"})"
+                         "\n"));
+  json status = c.read();
+  ASSERT_TRUE(status.is_object());
+  EXPECT_EQ(status["id"], "after") << status.dump();
+  EXPECT_TRUE(status.value("ok", false)) << status.dump();
+  EXPECT_EQ(status["protocolErrors"]["invalid_request"], 8) << status.dump();
+  EXPECT_EQ(status["protocolErrors"]["unknown_op"], 1) << status.dump();
+}
+
 TEST_F(ProtocolTest, InvalidEventsNameTheFieldAndWhatWasExpected) {
   TestClient c = h_.client();
   c.hello();

@@ -238,6 +238,30 @@ TEST_F(LaunchdServiceCtl, DataRootAndSocketFollowTheEnvironmentAndAreEscaped) {
   EXPECT_TRUE(fs::is_directory(root + "/run"));
 }
 
+TEST_F(LaunchdServiceCtl, InstallUsesAnExistingStickySharedSocketDirectoryUnchanged) {
+  const std::string shared = dir_.file("shared");
+  ASSERT_EQ(::mkdir(shared.c_str(), 0700), 0);
+  ASSERT_EQ(::chmod(shared.c_str(), 01777), 0);  // like /tmp
+  RunResult r = ctl({"install"}, {{"DOLLHOUSE_TELEMETRY_SOCKET", shared + "/telemetry.sock"}});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  struct stat st {};
+  ASSERT_EQ(::stat(shared.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 01777u);
+}
+
+TEST_F(LaunchdServiceCtl, InstallRefusesASocketDirectoryOthersCanWriteAndLeavesItUnchanged) {
+  const std::string open_dir = dir_.file("open");
+  ASSERT_EQ(::mkdir(open_dir.c_str(), 0700), 0);
+  ASSERT_EQ(::chmod(open_dir.c_str(), 0777), 0);
+  RunResult r = ctl({"install"}, {{"DOLLHOUSE_TELEMETRY_SOCKET", open_dir + "/telemetry.sock"}});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.err.find(open_dir + " is writable by other users"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(plist()));
+  struct stat st {};
+  ASSERT_EQ(::stat(open_dir.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0777u);
+}
+
 TEST_F(LaunchdServiceCtl, UninstallBootsOutAndRemovesThePlist) {
   ASSERT_EQ(ctl({"install"}).exit_code, 0);
   RunResult r = ctl({"uninstall"});

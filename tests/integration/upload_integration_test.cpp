@@ -401,5 +401,20 @@ TEST(Upload, LargeBatchesAreSplitAndGzipped) {
   EXPECT_EQ(batches.size(), server.requests().size());
 }
 
+TEST(Upload, ABatchTheServerAlreadyHadIsNotCountedAsSentAgain) {
+  ScriptedServer server("dup");
+  DaemonHarness h;
+  ASSERT_TRUE(h.start({{"DOLLHOUSE_TELEMETRY_ENDPOINT", server.url()}}, kFastRetry));
+  h.enable();
+  send_events(h, 4);
+  json outcome = flush(h);
+  EXPECT_EQ(outcome["flush"]["sentEvents"], 0) << outcome.dump();
+  EXPECT_EQ(outcome["flush"]["alreadyDelivered"], 4);
+  json status = h.client().request({{"op", "status"}});
+  EXPECT_EQ(status["upload"]["eventsSent"], 0) << status["upload"].dump();
+  EXPECT_EQ(status["upload"]["duplicateBatches"], 1);
+  EXPECT_EQ(status["queue"]["pending"], 0) << "acknowledged, so marked sent";
+}
+
 }  // namespace
 }  // namespace dollhouse::testing

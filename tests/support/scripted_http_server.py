@@ -12,6 +12,7 @@ Script steps (comma-separated, the last one repeats):
   429:date:2                  Retry-After as an HTTP-date 2 seconds ahead
   hang                        read the request, never answer (until the test ends)
   close                       read the request, send half a status line, close
+  dup                         202 with "duplicate": true (a batch the server already has)
 Only the standard library; used by tests only.
 """
 import argparse
@@ -65,9 +66,11 @@ class Handler(BaseHTTPRequestHandler):
             self.connection.shutdown(socket.SHUT_RDWR)
             self.close_connection = True
             return
-        parts = step.split(":")
+        duplicate = step == "dup"
+        parts = ["202"] if duplicate else step.split(":")
         status = int(parts[0])
         payload = json.dumps({"accepted": len(body.get("events", [])) if isinstance(body, dict) else 0,
+                              "duplicate": duplicate,
                               "reason": "scripted " + parts[0]}).encode()
         self.send_response(status)
         if len(parts) == 2:

@@ -1,6 +1,7 @@
 #include "daemon/storage/sqlite_event_store.hpp"
 
 #include <sqlite3.h>
+#include <sys/stat.h>
 
 #include <gtest/gtest.h>
 
@@ -155,6 +156,36 @@ TEST(SqliteEventStore, FileOfRandomBytesIsMovedAsideAndAFreshDatabaseWorks) {
   ASSERT_TRUE(all);
   ASSERT_EQ(all->size(), 1u);
   EXPECT_EQ((*all)[0].body, "fresh");
+}
+
+TEST(SqliteEventStore, DirectoryAtTheDatabasePathIsMovedAsideWithItsContentAndAFreshOneWorks) {
+  testing::TempDir dir;
+  std::string path = db_path(dir.path());
+  fs::create_directory(path);
+  { std::ofstream(path + "/inside") << "kept"; }
+  auto opened = SqliteEventStore::open(path, kNowMs);
+  ASSERT_TRUE(opened) << opened.status().message();
+  std::string expected_aside = path + ".corrupt-" + std::to_string(kNowMs);
+  EXPECT_EQ(opened->recovered_from, expected_aside);
+  EXPECT_TRUE(fs::is_directory(expected_aside));
+  EXPECT_TRUE(fs::exists(expected_aside + "/inside")) << "what was there is kept whole";
+  EXPECT_TRUE(fs::is_regular_file(path));
+  ASSERT_TRUE(opened->store->append(1, "error", "fresh"));
+  auto all = opened->store->all();
+  ASSERT_TRUE(all);
+  ASSERT_EQ(all->size(), 1u);
+  EXPECT_EQ((*all)[0].body, "fresh");
+}
+
+TEST(SqliteEventStore, FifoAtTheDatabasePathIsMovedAside) {
+  testing::TempDir dir;
+  std::string path = db_path(dir.path());
+  ASSERT_EQ(::mkfifo(path.c_str(), 0600), 0);
+  auto opened = SqliteEventStore::open(path, kNowMs);
+  ASSERT_TRUE(opened) << opened.status().message();
+  EXPECT_TRUE(fs::is_fifo(opened->recovered_from));
+  EXPECT_TRUE(fs::is_regular_file(path));
+  EXPECT_TRUE(opened->store->append(1, "error", "fresh"));
 }
 
 TEST(SqliteEventStore, DamagedPagesAreMovedAside) {

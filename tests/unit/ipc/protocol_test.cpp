@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "common/utf8.hpp"
 
@@ -59,6 +61,35 @@ TEST(RecoverId, IgnoresIdKeysOfNestedObjects) {
 
 TEST(RecoverId, IgnoresTheStringValueIdOfAnotherKey) {
   EXPECT_EQ(recover_id(R"({"op":"id","v":1})"), json());
+}
+
+TEST(RecoverId, GivesNullForIntegersBeyondSixtyFourBits) {
+  EXPECT_EQ(recover_id(R"({"id":9223372036854775807,)"), json(9223372036854775807LL));
+  EXPECT_EQ(recover_id(R"({"id":9223372036854775808,)"), json());
+  EXPECT_EQ(recover_id(R"({"id":18446744073709551616,)"), json());
+  EXPECT_EQ(recover_id(R"({"id":1e400,)"), json());
+}
+
+// ---- recover_op --------------------------------------------------------------------------------
+
+TEST(RecoverOp, FindsTheTopLevelOpWhereverTheLineBreaks) {
+  EXPECT_EQ(recover_op(R"({"v":1,"op":"status","id":1})"), "status");
+  EXPECT_EQ(recover_op(R"( { "id" : 1e400 , "op" : "sync" , "x": )"), "sync");
+  EXPECT_EQ(recover_op("{\"s\":\"\xFF\",\"op\":\"flush\""), "flush");
+  EXPECT_EQ(recover_op(R"({"a":{"op":"x"},"b":"\"op\"","op":"show"})"), "show");
+  EXPECT_EQ(recover_op(R"({"op":"tr\u0061ck"})"), "track");
+}
+
+TEST(RecoverOp, GivesNothingWhenTheOpIsMissingCutOffOrNotAString) {
+  EXPECT_EQ(recover_op(R"({"v":1,"id":1})"), std::nullopt);
+  EXPECT_EQ(recover_op(R"({"v":1,"op":"sta)"), std::nullopt);
+  EXPECT_EQ(recover_op(R"({"v":1,"op":5})"), std::nullopt);
+  EXPECT_EQ(recover_op(R"({"v":1,"x":"op","y":1})"), std::nullopt);
+  EXPECT_EQ(recover_op(R"({"a":{"op":"status"}})"), std::nullopt);
+  EXPECT_EQ(recover_op(R"({"v":1},"op":"status")"), std::nullopt);
+  EXPECT_EQ(recover_op(R"(["op","status"])"), std::nullopt);
+  EXPECT_EQ(recover_op("{\"op\":\"\xFF\"}"), std::nullopt);
+  EXPECT_EQ(recover_op(""), std::nullopt);
 }
 
 TEST(RecoverId, GivesNullWhenTheIdIsCutOffOrNotAnId) {
@@ -179,6 +210,97 @@ TEST(ParseRequest, RejectsIdsThatAreNotIntegersOrShortStrings) {
   }
 }
 
+TEST(ParseRequest, IntegerIdsMustFitInSixtyFourBitsAndAreKeptExactly) {
+  auto largest = parse(R"({"v":1,"op":"x","id":9223372036854775807})");
+  ASSERT_TRUE(largest.request.has_value());
+  EXPECT_EQ(largest.request->id.get<std::int64_t>(), 9223372036854775807LL);
+  auto smallest = parse(R"({"v":1,"op":"x","id":-9223372036854775808})");
+  ASSERT_TRUE(smallest.request.has_value());
+  EXPECT_EQ(smallest.request->id.dump(), "-9223372036854775808");
+  for (const char* id : {"9223372036854775808", "18446744073709551615", "18446744073709551616",
+                         "-9223372036854775809", "1e400", "-1e400"}) {
+    auto r = parse(std::string(R"({"v":1,"op":"status","id":)") + id + "}");
+    ASSERT_FALSE(r.request.has_value()) << id;
+    EXPECT_EQ(r.error.code, ErrorCode::kInvalidRequest) << id;
+    EXPECT_NE(r.error.message.find("id must be"), std::string::npos) << r.error.message;
+    EXPECT_TRUE(r.error.id.is_null()) << id << ": " << r.error.id.dump();
+  }
+}
+
+TEST(ParseRequest, ControlOpsWithAnUnusableIdAreAnsweredWithANullId) {
+  const std::string too_long = "\"" + std::string(kMaxIdLength + 1, 'x') + "\"";
+  for (const std::string& id :
+       {std::string("1.5"), std::string("18446744073709551616"), std::string("1e400"), too_long,
+        std::string("{}"), std::string("[]"), std::string("false")}) {
+    for (const std::string& line :
+         {R"({"v":1,"op":"status","id":)" + id + "}", R"({"v":1,"id":)" + id + R"(,"op":"sync"})",
+          R"({"id":)" + id + R"(,"op":"frobnicate","v":1})"}) {
+      auto r = parse(line);
+      ASSERT_FALSE(r.request.has_value()) << line;
+      EXPECT_EQ(r.error.code, ErrorCode::kInvalidRequest) << line;
+      EXPECT_TRUE(r.error.id.is_null()) << line;
+      EXPECT_TRUE(r.error.always_reply) << line;
+    }
+  }
+}
+
+TEST(ParseRequest, TrackAndUsageWithAnUnusableIdStayFireAndForget) {
+  for (const std::string& line :
+       {std::string(R"({"v":1,"op":"track","id":1.5,"event":{}})"),
+        std::string(R"({"v":1,"id":1e400,"op":"track","event":{}})"),
+        std::string(R"({"v":1,"op":"usage","id":{},"counters":{}})"),
+        std::string(R"({"v":1,"op":"usage","id":18446744073709551616})")}) {
+    auto r = parse(line);
+    ASSERT_FALSE(r.request.has_value()) << line;
+    EXPECT_TRUE(r.error.id.is_null()) << line;
+    EXPECT_FALSE(r.error.always_reply) << line;
+  }
+}
+
+TEST(ParseRequest, EnvelopeErrorsOfControlOpsAreAlwaysAnswered) {
+  for (const char* line :
+       {R"({"op":"status"})", R"({"v":2,"op":"flush"})", R"({"v":"1","op":"show"})", R"({"v":1})",
+        R"({"v":1,"op":7})", "[1,2]", "42"}) {
+    auto r = parse(line);
+    ASSERT_FALSE(r.request.has_value()) << line;
+    EXPECT_TRUE(r.error.always_reply) << line;
+  }
+  for (const char* line : {R"({"op":"track"})", R"({"v":2,"op":"usage"})"}) {
+    auto r = parse(line);
+    ASSERT_FALSE(r.request.has_value()) << line;
+    EXPECT_FALSE(r.error.always_reply) << line;
+  }
+}
+
+TEST(ParseRequest, BrokenLinesAreAnsweredWhenTheirOpIsReadableAndNotTrackOrUsage) {
+  struct Case {
+    std::string line;
+    bool oversize;
+    ErrorCode code;
+    bool always_reply;
+  };
+  const std::vector<Case> cases = {
+      {R"({"v":1,"op":"status",)", false, ErrorCode::kInvalidJson, true},
+      {R"({"v":1,"x":1e400,"op":"status"})", false, ErrorCode::kInvalidJson, true},
+      {"{\"v\":1,\"op\":\"export\",\"x\":\"\xFF\"}", false, ErrorCode::kInvalidUtf8, true},
+      {R"({"v":1,"op":"show","a":)" + std::string(20, '[') + std::string(20, ']') + "}", false,
+       ErrorCode::kTooDeep, true},
+      {R"({"v":1,"op":"consent","x":"aaaa)", true, ErrorCode::kLineTooLong, true},
+      {R"({"v":1,"op":"track",)", false, ErrorCode::kInvalidJson, false},
+      {R"({"v":1,"op":"usage","x":"aaaa)", true, ErrorCode::kLineTooLong, false},
+      {"not json at all", false, ErrorCode::kInvalidJson, false},
+      {R"({"v":1,"event":{"op":"status"},)", false, ErrorCode::kInvalidJson, false},
+      {R"({"v":1,"op":"sta)", false, ErrorCode::kInvalidJson, false},
+  };
+  for (const auto& tc : cases) {
+    auto r = parse_request(Frame{tc.line, tc.oversize});
+    ASSERT_FALSE(r.request.has_value()) << tc.line;
+    EXPECT_EQ(r.error.code, tc.code) << tc.line;
+    EXPECT_TRUE(r.error.id.is_null()) << tc.line;
+    EXPECT_EQ(r.error.always_reply, tc.always_reply) << tc.line;
+  }
+}
+
 TEST(ParseRequest, ExplicitNullIdIsTheSameAsNoId) {
   auto r = parse(R"({"v":1,"op":"x","id":null})");
   ASSERT_TRUE(r.request.has_value());
@@ -192,10 +314,32 @@ TEST(ParseRequest, MissingVersionIsAnInvalidRequestWithTheId) {
   EXPECT_EQ(r.error.id, json(12));
 }
 
-TEST(ParseRequest, NonIntegerVersionIsAnInvalidRequest) {
-  for (const char* v : {"\"1\"", "1.0", "null"}) {
+TEST(ParseRequest, VersionThatIsNotANumberIsAMissingVersion) {
+  for (const char* v : {"\"1\"", "null", "true", "[1]", "{}"}) {
     auto r = parse(std::string(R"({"op":"x","id":12,"v":)") + v + "}");
+    ASSERT_FALSE(r.request.has_value()) << v;
     EXPECT_EQ(r.error.code, ErrorCode::kInvalidRequest) << v;
+    EXPECT_NE(r.error.message.find("missing protocol version"), std::string::npos) << v;
+    EXPECT_EQ(r.error.id, json(12)) << v;
+  }
+}
+
+TEST(ParseRequest, AnyNumberEqualToOneIsVersionOne) {
+  for (const char* v : {"1", "1.0", "1e0", "10e-1", "1.000"}) {
+    auto r = parse(std::string(R"({"op":"x","id":12,"v":)") + v + "}");
+    ASSERT_TRUE(r.request.has_value()) << v << ": " << r.error.message;
+    EXPECT_EQ(r.request->op, "x");
+  }
+}
+
+TEST(ParseRequest, OtherNumbersAreUnsupportedVersionsNamedInTheMessage) {
+  for (const char* v : {"1.5", "2.0", "0", "-1", "0.999"}) {
+    auto r = parse(std::string(R"({"op":"x","id":12,"v":)") + v + "}");
+    ASSERT_FALSE(r.request.has_value()) << v;
+    EXPECT_EQ(r.error.code, ErrorCode::kUnsupportedVersion) << v;
+    EXPECT_NE(r.error.message.find(std::string("version ") + v + " "), std::string::npos)
+        << r.error.message;
+    EXPECT_EQ(r.error.id, json(12)) << v;
   }
 }
 

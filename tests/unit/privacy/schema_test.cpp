@@ -9,6 +9,7 @@ namespace dollhouse::privacy {
 namespace {
 
 using nlohmann::json;
+using namespace std::string_literals;
 
 const Scrubber& scrubber() {
   static const Scrubber kScrubber(testing::fake_identity());
@@ -227,6 +228,43 @@ TEST(AppEvents, InvalidUtf8Rejects) {
   json e = crash();
   e["errorMessage"] = std::string("bad \xC3( byte");
   expect_rejected(process_app_event(e, scrubber()), "/errorMessage", "valid UTF-8");
+}
+
+TEST(AppEvents, ControlCharactersExceptTabAndNewlineAreDroppedFromFreeText) {
+  json e = crash();
+  e["errorMessage"] = "line one\r\n\tat x.js\0:1\x01\x07\x1b[31m red\x1f"s;
+  e["component"] = "Portfolio\0Manager\x0b"s;
+  e["errorCategory"] = "\x02MODULE_NOT_FOUND\x7f"s;
+  const Outcome o = process_app_event(e, scrubber());
+  ASSERT_TRUE(o.ok) << o.rejection.path << " " << o.rejection.message;
+  EXPECT_EQ(o.event["errorMessage"], "line one\n\tat x.js:1[31m red");
+  EXPECT_EQ(o.event["component"], "PortfolioManager");
+  EXPECT_EQ(o.event["errorCategory"], "MODULE_NOT_FOUND\x7f") << "DEL is not a C0 character";
+}
+
+TEST(AppEvents, ControlCharactersCannotHidePersonalDataFromTheScrubber) {
+  json e = crash();
+  e["errorMessage"] = "mail alice\0@example.com from /home/bob\x01"s + "by/x.js";
+  e["component"] = "Sync for alice\0.liddell"s;
+  const Outcome o = process_app_event(e, scrubber());
+  ASSERT_TRUE(o.ok) << o.rejection.path << " " << o.rejection.message;
+  EXPECT_EQ(o.event["errorMessage"], "mail <email> from /home/<user>/x.js");
+  EXPECT_EQ(o.event["component"], "Sync for <user>");
+}
+
+TEST(AppEvents, ShortTextOfOnlyControlCharactersIsEmptyAndRejected) {
+  json e = crash();
+  e["component"] = "\0\x01\r"s;
+  expect_rejected(process_app_event(e, scrubber()), "/component",
+                  "a non-empty string of at most 128 bytes");
+}
+
+TEST(StampedEvents, ControlCharactersAreDroppedFromFreeTextOnTheServerToo) {
+  json e = stamped(crash());
+  e["errorMessage"] = "boom\0 at\x1b[0m ghp_abc\0defghijklmnopqrstuvwxyz0123456789"s;
+  const Outcome o = process_stamped_event(e, scrubber());
+  ASSERT_TRUE(o.ok) << o.rejection.path << " " << o.rejection.message;
+  EXPECT_EQ(o.event["errorMessage"], "boom at[0m <secret>");
 }
 
 TEST(AppEvents, PersonalDataLeftAfterCuttingRejects) {

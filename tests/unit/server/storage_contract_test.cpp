@@ -1,5 +1,7 @@
 // The Storage contract, run against every implementation: SQLite always, PostgreSQL when its
 // server binaries are installed (a throwaway cluster is started for this test program).
+#include <sys/stat.h>
+
 #include <gtest/gtest.h>
 
 #include <thread>
@@ -193,6 +195,54 @@ TEST_P(StorageContract, AggregatesAreAddedAndReadByDayRange) {
 
 INSTANTIATE_TEST_SUITE_P(Backends, StorageContract, ::testing::Values("sqlite", "postgresql"),
                          [](const auto& param_info) { return param_info.param; });
+
+// ---- SQLite specifics ---------------------------------------------------------------------------
+
+// Sets the process umask for one test and puts the old one back.
+class ScopedUmask {
+ public:
+  explicit ScopedUmask(mode_t mask) : old_(::umask(mask)) {}
+  ~ScopedUmask() { ::umask(old_); }
+  ScopedUmask(const ScopedUmask&) = delete;
+  ScopedUmask& operator=(const ScopedUmask&) = delete;
+
+ private:
+  mode_t old_;
+};
+
+int mode_of(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return -1;
+  return static_cast<int>(st.st_mode & 07777);
+}
+
+TEST(SqliteStorage, ANewDatabaseAndItsWalAndShmFilesAreUserOnlyUnderAPermissiveUmask) {
+  testing::TempDir dir;
+  const std::string path = dir.file("server.db");
+  ScopedUmask permissive(022);
+  auto opened = open_storage(path);
+  ASSERT_TRUE(opened.is_ok()) << opened.status().message();
+  auto r = (*opened)->ingest_batch(make_batch(uuid(100), uuid(1), at("2025-01-13T10:00:00Z"),
+                                              {new_event(stamp(crash(), uuid(1)))}));
+  ASSERT_TRUE(r.is_ok()) << r.status().message();
+  EXPECT_EQ(mode_of(path), 0600);
+  EXPECT_EQ(mode_of(path + "-wal"), 0600);
+  EXPECT_EQ(mode_of(path + "-shm"), 0600);
+}
+
+TEST(SqliteStorage, AnExistingDatabaseFileKeepsItsMode) {
+  testing::TempDir dir;
+  const std::string path = dir.file("server.db");
+  {
+    auto first = open_storage(path);
+    ASSERT_TRUE(first.is_ok()) << first.status().message();
+  }
+  ASSERT_EQ(::chmod(path.c_str(), 0640), 0);
+  auto opened = open_storage(path);
+  ASSERT_TRUE(opened.is_ok()) << opened.status().message();
+  EXPECT_TRUE((*opened)->ping().is_ok());
+  EXPECT_EQ(mode_of(path), 0640);
+}
 
 }  // namespace
 }  // namespace dollhouse::server

@@ -22,6 +22,7 @@
 #include "daemon/commands/command_context.hpp"
 #include "daemon/commands/command_table.hpp"
 #include "daemon/dispatcher.hpp"
+#include "daemon/maintenance.hpp"
 #include "daemon/settings.hpp"
 #include "daemon/storage/sqlite_event_store.hpp"
 #include "daemon/usage_rollup.hpp"
@@ -87,8 +88,11 @@ class CommandFixture {
         uploader(io, storage, clock, random, endpoint_for(options.endpoint), "",
                  default_upload_settings(), [this] { return consent.blocker(); }),
         channel(io, storage),
+        maintenance(io, clock, consent, channel, platform,
+                    [this](std::int64_t n) { uploader.on_events_accepted(n); }),
         facts{"9.9.9", 4242, format_iso8601(kMonday), dir.path(), dir.file("telemetry.sock")},
-        context{consent, channel, uploader, scrubber, clock, platform, facts, connections},
+        context{consent, channel,  uploader, maintenance, scrubber,
+                clock,   platform, facts,    connections},
         dispatcher(context) {
     Status st = storage.start();
     EXPECT_TRUE(st) << st.message();
@@ -163,6 +167,7 @@ class CommandFixture {
   StorageChannel channel;
   privacy::Scrubber scrubber{privacy::MachineIdentity{}};
   PlatformInfo platform{"linux", "Debian 12", "x64"};
+  Maintenance maintenance;
   DaemonFacts facts;
   ConnectionCounts connections;
   CommandContext context;
