@@ -49,4 +49,21 @@ class Connection {
   virtual void send(std::string line) = 0;
 };
 
+// Ends a storage request when the scope ends, so the reply written inside the scope is queued
+// before the connection may decide it owes nothing more and close.
+class EndStorageRequestOnExit {
+ public:
+  explicit EndStorageRequestOnExit(Connection& connection, bool active = true)
+      : connection_(connection), active_(active) {}
+  ~EndStorageRequestOnExit() {
+    if (active_) connection_.end_storage_request();
+  }
+  EndStorageRequestOnExit(const EndStorageRequestOnExit&) = delete;
+  EndStorageRequestOnExit& operator=(const EndStorageRequestOnExit&) = delete;
+
+ private:
+  Connection& connection_;
+  bool active_;
+};
+
 }  // namespace dollhouse::daemon

@@ -29,7 +29,7 @@ namespace {
 // The reply to a query once its transaction is over.
 void reply_with(Connection& connection, const json& id, const Result<json>& result,
                 const Status& commit) {
-  connection.end_storage_request();
+  EndStorageRequestOnExit ending(connection);
   if (!commit) {
     connection.reply_error(id, ipc::ErrorCode::kStorageError,
                            "the daemon could not write its database: " + commit.message());

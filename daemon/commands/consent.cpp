@@ -169,7 +169,7 @@ void handle_consent(CommandContext& ctx, const std::shared_ptr<Connection>& conn
     auto result = std::make_shared<Result<std::int64_t>>(purge());
     if (*result) sc.count(counter::dropped(ipc::DropReason::kWithdrawn), **result);
     storage.after_commit(sc, [=](const Status& commit) {
-      connection->end_storage_request();
+      EndStorageRequestOnExit ending(*connection);
       const bool purged = commit && *result;
       json reply = {{"consent", summary},
                     {ipc::field::kDroppedUnsent, purged ? **result : 0},

@@ -14,7 +14,7 @@ void handle_flush(CommandContext& ctx, const std::shared_ptr<Connection>& connec
   connection->begin_storage_request();
   nlohmann::json id = req.id;
   ctx.uploader.flush_now([connection, id](nlohmann::json outcome) {
-    connection->end_storage_request();
+    EndStorageRequestOnExit ending(*connection);
     connection->reply_ok(id, {{"flush", std::move(outcome)}});
   });
 }

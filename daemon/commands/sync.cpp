@@ -13,7 +13,7 @@ void handle_sync(CommandContext& ctx, const std::shared_ptr<Connection>& connect
   nlohmann::json id = req.id;
   storage.post_read([&storage, connection, id](StorageContext& sc) {
     storage.after_commit(sc, [connection, id](const Status&) {
-      connection->end_storage_request();
+      EndStorageRequestOnExit ending(*connection);
       connection->reply_ok(id,
                            {{"accepted", connection->accepted}, {"dropped", connection->dropped}});
     });

@@ -70,7 +70,7 @@ void handle_track(CommandContext& ctx, const std::shared_ptr<Connection>& connec
       sc.count(counter::dropped(DropReason::kStorageError));
     }
     storage.after_commit(sc, [&uploader, connection, id, appended](const Status& commit) {
-      if (!id.is_null()) connection->end_storage_request();
+      EndStorageRequestOnExit ending(*connection, !id.is_null());
       if (*appended && commit) {
         ++connection->accepted;
         uploader.on_events_accepted(1);

@@ -75,7 +75,7 @@ void handle_usage(CommandContext& ctx, const std::shared_ptr<Connection>& connec
     }
     if (!*saved) sc.count(counter::dropped(DropReason::kStorageError));
     storage.after_commit(sc, [connection, id, saved](const Status& commit) {
-      if (!id.is_null()) connection->end_storage_request();
+      EndStorageRequestOnExit ending(*connection, !id.is_null());
       if (*saved && commit) {
         ++connection->accepted;
         connection->reply_ok(id, {{"accepted", true}}, false);
