@@ -43,4 +43,11 @@ void count_drop(CommandContext& ctx, Connection& connection, ipc::DropReason rea
 // answers hello_required (when the request has an id).
 bool require_hello(CommandContext& ctx, Connection& connection, const ipc::Request& request);
 
+// The end of a track or usage message once its transaction is over (on the I/O thread): kept
+// when `written` and the commit succeeded (counted as accepted, answered `accepted:true` when it
+// has an id), else counted as dropped and answered with storage_error naming `what`. Returns
+// whether it was kept. Ends the storage request the message began when it has an id.
+bool settle_message(Connection& connection, const nlohmann::json& id, bool written,
+                    const Status& commit, std::string_view what);
+
 }  // namespace dollhouse::daemon

@@ -53,4 +53,21 @@ bool require_hello(CommandContext& ctx, Connection& connection, const ipc::Reque
   return false;
 }
 
+bool settle_message(Connection& connection, const nlohmann::json& id, bool written,
+                    const Status& commit, std::string_view what) {
+  EndStorageRequestOnExit ending(connection, !id.is_null());
+  if (written && commit) {
+    ++connection.accepted;
+    connection.reply_ok(id, {{"accepted", true}}, false);
+    return true;
+  }
+  // The storage thread counted it under dropped.storage_error.
+  ++connection.dropped;
+  connection.reply_error(id, ipc::ErrorCode::kStorageError,
+                         "the daemon could not store the " + std::string(what) + ": " +
+                             (commit ? std::string("the write failed") : commit.message()),
+                         false);
+  return false;
+}
+
 }  // namespace dollhouse::daemon

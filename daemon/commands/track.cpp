@@ -62,27 +62,17 @@ void handle_track(CommandContext& ctx, const std::shared_ptr<Connection>& connec
   if (!id.is_null()) connection->begin_storage_request();
   storage.post([&storage, &uploader, connection, id, created_ms = to_unix_millis(now), event_type,
                 body = stamped.dump()](StorageContext& sc) {
-    auto appended = std::make_shared<bool>(sc.store.append(created_ms, event_type, body).is_ok());
-    if (*appended) {
+    const bool appended = sc.store.append(created_ms, event_type, body).is_ok();
+    if (appended) {
       sc.appended = true;
       sc.count(counter::kAccepted);
     } else {
       sc.count(counter::dropped(DropReason::kStorageError));
     }
     storage.after_commit(sc, [&uploader, connection, id, appended](const Status& commit) {
-      EndStorageRequestOnExit ending(*connection, !id.is_null());
-      if (*appended && commit) {
-        ++connection->accepted;
+      if (settle_message(*connection, id, appended, commit, "event")) {
         uploader.on_events_accepted(1);
-        connection->reply_ok(id, {{"accepted", true}}, false);
-        return;
       }
-      // A failed commit was counted under dropped.storage_error by the storage thread.
-      ++connection->dropped;
-      connection->reply_error(id, ipc::ErrorCode::kStorageError,
-                              "the daemon could not store the event: " +
-                                  (commit ? std::string("the insert failed") : commit.message()),
-                              false);
     });
   });
 }

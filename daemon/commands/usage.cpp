@@ -61,7 +61,7 @@ void handle_usage(CommandContext& ctx, const std::shared_ptr<Connection>& connec
   nlohmann::json id = req.id;
   if (!id.is_null()) connection->begin_storage_request();
   storage.post([=, &storage](StorageContext& sc) {
-    auto saved = std::make_shared<bool>(false);
+    bool saved = false;
     if (auto weeks = sc.store.usage_weeks()) {
       UsageWeek week;
       if (auto it = weeks->find(key); it != weeks->end()) {
@@ -71,21 +71,11 @@ void handle_usage(CommandContext& ctx, const std::shared_ptr<Connection>& connec
       sc.count(counter::kFieldsDroppedUnknown, static_cast<std::int64_t>(skipped));
       json data = usage_week_to_json(week);
       for (const auto& [k, v] : app_fields.items()) data[k] = v;
-      *saved = sc.store.put_usage_week(key, data.dump()).is_ok();
+      saved = sc.store.put_usage_week(key, data.dump()).is_ok();
     }
-    if (!*saved) sc.count(counter::dropped(DropReason::kStorageError));
+    if (!saved) sc.count(counter::dropped(DropReason::kStorageError));
     storage.after_commit(sc, [connection, id, saved](const Status& commit) {
-      EndStorageRequestOnExit ending(*connection, !id.is_null());
-      if (*saved && commit) {
-        ++connection->accepted;
-        connection->reply_ok(id, {{"accepted", true}}, false);
-        return;
-      }
-      ++connection->dropped;
-      connection->reply_error(id, ipc::ErrorCode::kStorageError,
-                              "the daemon could not store the usage totals: " +
-                                  (commit ? std::string("the write failed") : commit.message()),
-                              false);
+      settle_message(*connection, id, saved, commit, "usage totals");
     });
   });
 }
