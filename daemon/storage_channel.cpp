@@ -19,9 +19,16 @@ void StorageChannel::count(std::string name, std::int64_t n) {
 }
 
 void StorageChannel::after_commit(StorageContext& ctx, AfterCommit done) {
-  ctx.on_commit.push_back([this, done = std::move(done)](const Status& commit) {
-    asio::post(io_, [done, commit] { done(commit); });
-  });
+  // The first completion of a transaction registers the one hand-over for all of them; they
+  // run on the I/O thread in the order they were registered. ctx outlives its completions.
+  if (ctx.io_completions.empty()) {
+    ctx.on_commit.push_back([this, &ctx](const Status& commit) {
+      asio::post(io_, [batch = std::move(ctx.io_completions), commit] {
+        for (const auto& completion : batch) completion(commit);
+      });
+    });
+  }
+  ctx.io_completions.push_back(std::move(done));
 }
 
 namespace {

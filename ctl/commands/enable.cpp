@@ -59,8 +59,8 @@ int enable(DaemonClient& client, const EnableOptions& o) {
   for (const auto& [name, value] : consent["categories"].items()) {
     if (value.get<bool>()) on += (on.empty() ? "" : ", ") + name;
   }
-  std::cout << "Telemetry enabled under privacy policy " << consent.value(ipc::field::kPolicyVersion, "")
-            << ". Thank you.\n"
+  std::cout << "Telemetry enabled under privacy policy "
+            << consent.value(ipc::field::kPolicyVersion, "") << ". Thank you.\n"
             << "Collecting: " << (on.empty() ? "nothing (every category is off)" : on) << "\n";
   if (!consent["overriddenBy"].is_null()) {
     std::cout << "Note: " << consent["overriddenBy"].get<std::string>()

@@ -104,7 +104,7 @@ void StorageWorker::run_read(Task& task) {
   std::vector<std::function<void(const Status&)>> on_commit;
   // A deferred transaction only reads: it needs no space on disk and takes no write lock.
   Status status = store_->begin_read();
-  StorageContext ctx{*store_, counters_, clock_.now(), on_commit, false, last_write_error_};
+  StorageContext ctx{*store_, counters_, clock_.now(), on_commit, false, last_write_error_, {}};
   auto counters_before = counters_;
   try {
     task(ctx);
@@ -124,7 +124,7 @@ void StorageWorker::run_writes(std::deque<Queued>::iterator first,
   auto counters_before = counters_;
   Status status = store_->begin();
   const bool in_transaction = status.is_ok();
-  StorageContext ctx{*store_, counters_, clock_.now(), on_commit, false, last_write_error_};
+  StorageContext ctx{*store_, counters_, clock_.now(), on_commit, false, last_write_error_, {}};
   // Tasks run even when the transaction could not begin: they register the completions that
   // must hear about the failure (a reply, the uploader's next step), and their writes then
   // fail or commit one by one.

@@ -44,6 +44,9 @@ struct StorageContext {
   // Why the most recent write transaction failed ("" when it committed): a read task reports
   // it, so the user learns that the disk refuses writes.
   std::string last_write_error;
+  // Completions bound for the I/O thread (StorageChannel::after_commit): handed over in one
+  // post per transaction rather than one per task.
+  std::vector<std::function<void(const Status&)>> io_completions;
 
   void count(const std::string& name, std::int64_t n = 1) {
     if (n != 0) counters[name] += n;

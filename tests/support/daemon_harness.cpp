@@ -1,5 +1,7 @@
 #include "tests/support/daemon_harness.hpp"
 
+#include "tests/support/endpoints.hpp"
+
 #include <signal.h>
 #include <sys/stat.h>
 
@@ -88,7 +90,7 @@ bool DaemonHarness::start(const Env& extra, const std::vector<std::string>& args
   argv.insert(argv.end(), args.begin(), args.end());
   Env e = env(extra);
   if (e.count("DOLLHOUSE_TELEMETRY_ENDPOINT") == 0) {
-    e["DOLLHOUSE_TELEMETRY_ENDPOINT"] = "http://127.0.0.1:9/api/v1/telemetry";
+    e["DOLLHOUSE_TELEMETRY_ENDPOINT"] = kRefusedEndpoint;
   }
   daemon_ = std::make_unique<ChildProcess>(argv, e);
   return daemon_->wait_for_output("listening on", std::chrono::seconds(30));

@@ -5,7 +5,6 @@
 #pragma once
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
 
 #include <gtest/gtest.h>
 
@@ -26,6 +25,7 @@
 #include "daemon/settings.hpp"
 #include "daemon/storage/sqlite_event_store.hpp"
 #include "daemon/usage_rollup.hpp"
+#include "tests/support/endpoints.hpp"
 #include "tests/support/fake_clock.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -64,16 +64,8 @@ class RecordedConnection final : public Connection {
   }
 };
 
-// A loopback port that was free a moment ago: connecting to it is refused.
-inline int unused_loopback_port() {
-  boost::asio::io_context io;
-  boost::asio::ip::tcp::acceptor acceptor(
-      io, boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0));
-  return acceptor.local_endpoint().port();
-}
-
 struct FixtureOptions {
-  // "" for an uploader that is not configured; "refused" for http://127.0.0.1:<unused port>.
+  // "" for an uploader that is not configured; "refused" for kRefusedEndpoint.
   std::string endpoint = "refused";
   KillSwitch kill_switch{};
 };
@@ -183,10 +175,7 @@ class CommandFixture {
     return std::move(opened->store);
   }
   static std::string endpoint_for(const std::string& kind) {
-    if (kind == "refused") {
-      return "http://127.0.0.1:" + std::to_string(unused_loopback_port()) + "/api/v1/telemetry";
-    }
-    return kind;
+    return kind == "refused" ? ::dollhouse::testing::kRefusedEndpoint : kind;
   }
 
   int next_id_ = 1;
