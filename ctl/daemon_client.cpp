@@ -1,10 +1,14 @@
 #include "ctl/daemon_client.hpp"
 
+#include <cstdio>
+#include <filesystem>
 #include <iostream>
-#include <thread>
+#include <system_error>
 #include <vector>
 
 #include "common/environment.hpp"
+#include "common/native_path.hpp"
+#include "ctl/format.hpp"
 #include "ctl/platform.hpp"
 #include "ipc/protocol.hpp"
 
@@ -14,6 +18,12 @@ using nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
 namespace {
+
+// How long a daemon that runs may take to answer on its socket.
+constexpr auto kStartDeadline = std::chrono::seconds(10);
+// How much of a failed daemon's standard error goes into the message.
+constexpr std::size_t kReportedLines = 20;
+constexpr std::size_t kReportedBytes = 2000;
 
 // The daemon binary next to this one, else the one on PATH (POSIX only).
 std::string daemon_binary() {
@@ -29,42 +39,166 @@ std::string daemon_binary() {
   return name;
 }
 
-std::string start_hint(const std::string& socket_path) {
-  return "start it with `dollhouse-telemetryd` (or `dollhousectl service install`), or drop "
-         "--no-start to let dollhousectl start it; socket: " +
-         socket_path;
+// "exit status 1", "killed by signal 9", "exit status 0xC0000135" (a Windows NTSTATUS).
+std::string describe_end(const platform::ProcessEnd& end) {
+  if (end.signal != 0) return "killed by signal " + std::to_string(end.signal);
+  if (end.exit_code < 0 || end.exit_code > 255) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "0x%08X", static_cast<unsigned>(end.exit_code));
+    return std::string("exit status ") + buf;
+  }
+  return "exit status " + std::to_string(end.exit_code);
+}
+
+// What the daemon printed, to follow a colon: " text" when it is one line, else on indented
+// lines of its own.
+std::string quoted_output(const std::string& text) {
+  const std::string tail = output_tail(text, kReportedLines, kReportedBytes);
+  if (tail.find('\n') == std::string::npos) return " " + tail;
+  std::string out;
+  std::size_t start = 0;
+  while (start <= tail.size()) {
+    std::size_t end = tail.find('\n', start);
+    if (end == std::string::npos) end = tail.size();
+    out += "\n  " + tail.substr(start, end - start);
+    start = end + 1;
+  }
+  return out;
+}
+
+std::string shell_command(const std::vector<std::string>& args) {
+  std::string out;
+  for (const auto& a : args) {
+    if (!out.empty()) out.push_back(' ');
+    out += shell_quote(a);
+  }
+  return out;
 }
 
 }  // namespace
 
+const std::vector<std::string>& kill_switch_variables() {
+  // The CI names are those of detect_ci in common/environment.cpp, which keeps its list private;
+  // the two lists must name the same variables.
+  static const std::vector<std::string> kNames = {"DO_NOT_TRACK",
+                                                  "DOLLHOUSE_TELEMETRY",
+                                                  "CI",
+                                                  "CONTINUOUS_INTEGRATION",
+                                                  "GITHUB_ACTIONS",
+                                                  "GITLAB_CI",
+                                                  "BUILDKITE",
+                                                  "JENKINS_URL",
+                                                  "TF_BUILD",
+                                                  "CIRCLECI",
+                                                  "TRAVIS",
+                                                  "TEAMCITY_VERSION",
+                                                  "BITBUCKET_BUILD_NUMBER",
+                                                  "CODEBUILD_BUILD_ID",
+                                                  "DRONE",
+                                                  "APPVEYOR",
+                                                  "SEMAPHORE",
+                                                  "BUILD_BUILDID"};
+  return kNames;
+}
+
 Status DaemonClient::resolve() {
   if (!socket_path_.empty()) return Status::ok();
-  auto root = resolve_data_root(options_.home, process_env());
+  const EnvLookup env = process_env();
+  auto given = [&env](const std::optional<std::string>& flag, const char* variable) {
+    if (flag && !flag->empty()) return true;
+    auto v = env(variable);
+    return v.has_value() && !v->empty();
+  };
+  auto root = resolve_data_root(options_.home, env);
   if (!root) return root.status();
   data_root_ = *root;
-  socket_path_ = resolve_socket_path(options_.socket, process_env(), data_root_);
+  socket_path_ = resolve_socket_path(options_.socket, env, data_root_);
+  home_given_ = given(options_.home, "DOLLHOUSE_HOME");
+  socket_given_ = given(options_.socket, "DOLLHOUSE_TELEMETRY_SOCKET");
   return Status::ok();
 }
 
-Status DaemonClient::start_daemon() {
-  std::string binary = daemon_binary();
-  std::vector<std::string> args = {binary, "--home", data_root_, "--socket", socket_path_};
-  if (Status st = platform::spawn_detached(args); !st) return st;
-  auto deadline = Clock::now() + std::chrono::seconds(10);
-  while (Clock::now() < deadline) {
-    auto conn = ipc::LineConnection::connect(socket_path_, deadline);
-    if (conn) {
-      conn_ = std::move(conn.value());
-      std::cerr << "dollhousectl: the telemetry daemon was not running; started it (" << binary
-                << ")\n";
-      return Status::ok();
+std::string DaemonClient::location_flags() const {
+  std::string flags;
+  if (home_given_) flags += " --home " + shell_quote(data_root_);
+  if (socket_given_) flags += " --socket " + shell_quote(socket_path_);
+  return flags;
+}
+
+std::string DaemonClient::start_hint() const {
+  const std::string flags = location_flags();
+  std::string again = "dollhousectl" + flags;
+  if (options_.command.empty()) {
+    again += " telemetry status";
+  } else {
+    for (const auto& word : options_.command) {
+      again.push_back(' ');
+      again += shell_quote(word);
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  return Status::error(ipc::line_error::kUnreachable,
-                       "the telemetry daemon did not come up within 10 s; look at " + data_root_ +
-                           "/logs/telemetryd.log, or run dollhouse-telemetryd in a terminal to "
-                           "see why");
+  return "start it with `dollhouse-telemetryd" + flags +
+         "` (or `dollhousectl service install`), or let dollhousectl start it: `" + again +
+         "` (without --no-start); socket: " + socket_path_;
+}
+
+Status DaemonClient::start_daemon() {
+  const std::string binary = daemon_binary();
+  const std::vector<std::string> args = {binary, "--home", data_root_, "--socket", socket_path_};
+  auto spawned = platform::spawn_daemon(args, kill_switch_variables());
+  if (!spawned) {
+    if (spawned.status().code() != platform::kCannotRun) {
+      return Status::error(ipc::line_error::kUnreachable, spawned.status().message());
+    }
+    const std::string dir = platform::own_directory();
+    return Status::error(ipc::line_error::kUnreachable,
+                         spawned.status().message() + ". Reinstall Dollhouse Telemetry, or put " +
+                             platform::program_file("dollhouse-telemetryd") +
+                             " next to dollhousectl" + (dir.empty() ? "" : " (in " + dir + ")") +
+                             " or in a directory on PATH");
+  }
+  platform::SpawnedProcess& daemon = *spawned;
+  auto try_connect = [this] {
+    // A short attempt: between attempts the daemon process is looked at.
+    auto conn =
+        ipc::LineConnection::connect(socket_path_, Clock::now() + std::chrono::milliseconds(250));
+    if (conn) conn_ = std::move(conn.value());
+    return conn_.is_open();
+  };
+  const auto deadline = Clock::now() + kStartDeadline;
+  while (true) {
+    if (try_connect()) break;
+    if (auto end = daemon.exited()) {
+      // A daemon that another dollhousectl started at the same moment holds the instance lock,
+      // and this one exits saying so: the socket answers now.
+      if (try_connect()) break;
+      const std::string& said = daemon.stderr_text();
+      return Status::error(ipc::line_error::kUnreachable,
+                           "the telemetry daemon could not start (" + describe_end(*end) + ")" +
+                               (said.find_first_not_of(" \t\r\n") == std::string::npos
+                                    ? " and printed nothing; run `" + shell_command(args) +
+                                          "` in a terminal to see why"
+                                    : ":" + quoted_output(said)));
+    }
+    if (Clock::now() >= deadline) {
+      std::string message = "the telemetry daemon runs but did not answer at " + socket_path_ +
+                            " within " + std::to_string(kStartDeadline.count()) + " s";
+      const std::string said = daemon.stderr_text();
+      daemon.release();
+      if (said.find_first_not_of(" \t\r\n") != std::string::npos) {
+        message += "; it printed:" + quoted_output(said);
+      }
+      const std::string log = data_root_ + "/logs/telemetryd.log";
+      std::error_code ec;
+      if (std::filesystem::exists(native_path(log), ec)) message += "\nIts log: " + log;
+      return Status::error(ipc::line_error::kUnreachable, message);
+    }
+    daemon.wait(std::chrono::milliseconds(50));
+  }
+  // From here on the daemon's standard error goes nowhere; it ignores the broken pipe.
+  daemon.release();
+  std::cerr << "dollhousectl: the telemetry daemon was not running; started it (" << binary
+            << ")\n";
+  return Status::ok();
 }
 
 Status DaemonClient::connect() {
@@ -82,8 +216,7 @@ Status DaemonClient::connect() {
   }
   if (conn.status().code() != ipc::line_error::kUnreachable) return conn.status();
   if (options_.no_start) {
-    return Status::error(ipc::line_error::kUnreachable,
-                         "daemon not running: " + start_hint(socket_path_));
+    return Status::error(ipc::line_error::kUnreachable, "daemon not running: " + start_hint());
   }
   return start_daemon();
 }

@@ -1,11 +1,12 @@
 // dollhousectl's connection to the daemon: resolves the socket like the daemon does, starts
-// the daemon when it is not running (unless told not to), sends one request and waits for its
-// reply.
+// the daemon when it is not running (unless told not to) and reports at once why one could not
+// start, sends one request and waits for its reply.
 #pragma once
 
 #include <chrono>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -25,7 +26,14 @@ struct GlobalOptions {
   std::optional<std::string> socket;
   bool no_start = false;
   bool json = false;
+  // The subcommand chosen, e.g. {"telemetry", "status"}: repeated in hints to run it again.
+  std::vector<std::string> command;
 };
+
+// The environment variables a daemon started by dollhousectl must not inherit: the kill switches
+// are per process (DO_NOT_TRACK, DOLLHOUSE_TELEMETRY and the CI markers that
+// common/environment.cpp's detect_ci reads), so the caller's never silence the user's daemon.
+const std::vector<std::string>& kill_switch_variables();
 
 class DaemonClient {
  public:
@@ -45,10 +53,15 @@ class DaemonClient {
  private:
   Status resolve();
   Status start_daemon();
+  // The --home and --socket flags that name this daemon, for a command to copy ("" by default).
+  std::string location_flags() const;
+  std::string start_hint() const;
 
   GlobalOptions options_;
   std::string data_root_;
   std::string socket_path_;
+  bool home_given_ = false;    // by --home or DOLLHOUSE_HOME, not the default
+  bool socket_given_ = false;  // by --socket or DOLLHOUSE_TELEMETRY_SOCKET
   ipc::LineConnection conn_;
   std::int64_t next_id_ = 1;
 };

@@ -1,9 +1,14 @@
 #include "ctl/run_ctl.hpp"
 
+#include <algorithm>
 #include <iostream>
+#include <string>
+#include <string_view>
+#include <vector>
 
 #include "ctl/commands/commands.hpp"
 #include "ctl/platform.hpp"
+#include "ctl/suggest.hpp"
 
 namespace dollhouse::ctl {
 
@@ -29,20 +34,39 @@ int RunCtl(int argc, char** argv) {
   add_export_command(*telemetry, global, run);
   add_consent_command(*telemetry, global, run);
   add_flush_command(*telemetry, global, run);
+  add_config_command(*telemetry, global, run);
   for (auto* sub : telemetry->get_subcommands({})) sub->fallthrough();
+
+  auto* daemon = cli.add_subcommand("daemon", "The telemetry daemon itself: status, stop, restart");
+  daemon->require_subcommand(1);
+  daemon->fallthrough();
+  add_daemon_commands(*daemon, global, run);
+  for (auto* sub : daemon->get_subcommands({})) sub->fallthrough();
 
   auto* service = cli.add_subcommand(
       "service", "The daemon as a user service (systemd, launchd, Windows service)");
   service->require_subcommand(1);
   add_service_commands(*service, run);
 
+  // A mistyped subcommand or flag gets "did you mean"; every other usage error is CLI11's own.
+  const std::vector<std::string> args(argv + std::min(argc, 1), argv + argc);
+  if (auto message = unknown_name_message(cli, "dollhousectl", args)) {
+    std::cerr << *message;
+    return kExitUsage;
+  }
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     int rc = cli.exit(e);
-    return rc == 0 ? kExitOk : kExitUsage;
+    if (rc == 0) return kExitOk;
+    if (dynamic_cast<const CLI::RequiredError*>(&e) != nullptr &&
+        std::string_view(e.what()).find("subcommand") != std::string_view::npos) {
+      std::cerr << missing_subcommand_list(cli, "dollhousectl");
+    }
+    return kExitUsage;
   }
   if (!run) return kExitUsage;
+  global.command = chosen_command(cli);
   try {
     DaemonClient client(global);
     return run(client);

@@ -20,6 +20,10 @@ bool TelemetryConfig::category_enabled(const std::string& category) const {
   auto it = categories.find(category);
   return it == categories.end() ? true : it->second;
 }
+bool TelemetryConfig::app_enabled(const std::string& app) const {
+  auto it = apps.find(app);
+  return it == apps.end() || it->second.enabled;
+}
 bool TelemetryConfig::collect_crash_reports() const {
   return category_enabled("crash") && category_enabled("error");
 }
@@ -51,6 +55,14 @@ json to_json(const TelemetryConfig& c) {
             {ipc::field::kMaxDataRetention, c.max_data_retention},
             {"categories", c.categories}};
   if (!c.endpoint.empty()) j["endpoint"] = c.endpoint;
+  j["consentState"] = c.answer;
+  json apps = json::object();
+  for (const auto& [name, app] : c.apps) {
+    json entry = {{"enabled", app.enabled}};
+    if (!app.counted_setup.empty()) entry["countedSetup"] = app.counted_setup;
+    apps[name] = std::move(entry);
+  }
+  j["apps"] = std::move(apps);
   return j;
 }
 
@@ -85,6 +97,39 @@ Result<TelemetryConfig> config_from_json(const json& j) {
             read_field(j, ipc::field::kMaxDataRetention, c.max_data_retention, error) &&
             read_field(j, "endpoint", c.endpoint, error);
   if (!ok) return Status::error("corrupt", error);
+  std::string answer;
+  if (!read_field(j, "consentState", answer, error)) return Status::error("corrupt", error);
+  if (answer.empty()) {
+    // Written before the answer was recorded: a yes is given; a no after an installId existed
+    // (made at the first yes) is a withdrawal; any other no is a decline.
+    c.answer = c.consent_given               ? ipc::ConsentAnswer::kGiven
+               : c.consent_timestamp.empty() ? ipc::ConsentAnswer::kNotAnswered
+               : c.install_id.empty()        ? ipc::ConsentAnswer::kDeclined
+                                             : ipc::ConsentAnswer::kWithdrawn;
+  } else if (auto parsed = ipc::parse_consent_answer(answer)) {
+    c.answer = *parsed;
+  } else {
+    return Status::error("corrupt",
+                         "consentState is not one of not_answered, declined, given, "
+                         "withdrawn");
+  }
+  // consentGiven is the seed's switch and wins: a file that says no is never read as yes.
+  if (!c.consent_given && c.answer == ipc::ConsentAnswer::kGiven) {
+    c.answer = ipc::ConsentAnswer::kWithdrawn;
+  }
+  if (auto it = j.find("apps"); it != j.end() && !it->is_null()) {
+    if (!it->is_object()) return Status::error("corrupt", "apps must be an object");
+    for (const auto& [name, entry] : it->items()) {
+      if (!entry.is_object())
+        return Status::error("corrupt", "apps." + name + " must be an object");
+      AppConfig app;
+      if (!read_field(entry, "enabled", app.enabled, error) ||
+          !read_field(entry, "countedSetup", app.counted_setup, error)) {
+        return Status::error("corrupt", "apps." + name + ": " + error);
+      }
+      c.apps[name] = std::move(app);
+    }
+  }
   if (!c.install_id.empty() && !is_uuid(c.install_id)) {
     return Status::error("corrupt", "installId is not a UUID");
   }

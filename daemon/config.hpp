@@ -9,13 +9,24 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "common/clock.hpp"
 #include "common/status.hpp"
+#include "ipc/reasons.hpp"
 
 namespace dollhouse::daemon {
+
+// One app's setting (telemetry.json "apps": name -> object). An app without an entry is on.
+struct AppConfig {
+  bool enabled = true;
+  // What this app reported before the user answered and was counted once consent came
+  // (setup keys such as "installation" or "update 1.9.16"), so it is never counted twice.
+  std::vector<std::string> counted_setup;
+  bool operator==(const AppConfig&) const = default;
+};
 
 struct TelemetryConfig {
   std::string install_id;  // empty until consent is first given
@@ -28,6 +39,13 @@ struct TelemetryConfig {
   // installation, update, crash, error, usage, performance.
   std::map<std::string, bool> categories;
   std::string endpoint;  // optional override of the ingestion URL
+  // The user's answer; files written before it was recorded get it from consentGiven,
+  // consentTimestamp and installId (consent_answer_of).
+  ipc::ConsentAnswer answer = ipc::ConsentAnswer::kNotAnswered;
+  std::map<std::string, AppConfig> apps;
+
+  // Whether `app` is on (no entry: on).
+  bool app_enabled(const std::string& app) const;
 
   // The seed's three coarse switches, derived from the categories.
   bool collect_crash_reports() const;

@@ -40,10 +40,11 @@ std::optional<ipc::Blocker> collection_blocker(const TelemetryConfig& config,
 std::optional<ipc::DropReason> drop_reason(const TelemetryConfig& config,
                                            const KillSwitch& kill_switch,
                                            std::string_view policy_version,
-                                           const std::string& category) {
+                                           const std::string& category, const std::string& app) {
   if (auto blocker = collection_blocker(config, kill_switch, policy_version)) {
     return ipc::drop_reason_of(*blocker);
   }
+  if (!config.app_enabled(app)) return ipc::DropReason::kAppOff;
   if (category.empty() || !config.category_enabled(category)) {
     return ipc::DropReason::kCategoryOff;
   }

@@ -3,7 +3,7 @@
 // Pure functions of the config, the environment kill switch and this daemon's policy version,
 // so every rule is unit-tested without a daemon. Order of precedence: a kill switch, then no
 // recorded consent, then consent for an older policy version, then the user's enabled switch,
-// then the category switch.
+// then the app's switch, then the category switch.
 #pragma once
 
 #include <map>
@@ -22,12 +22,13 @@ std::optional<ipc::Blocker> collection_blocker(const TelemetryConfig& config,
                                                const KillSwitch& kill_switch,
                                                std::string_view policy_version);
 
-// Why an event of `category` may not be stored now: a blocker's reason, or category_off when
-// the category's switch is off (or the category is unknown); nullopt when it may be stored.
+// Why an event of `category` from `app` may not be stored now: a blocker's reason, app_off when
+// the user switched that app off, or category_off when the category's switch is off (or the
+// category is unknown); nullopt when it may be stored.
 std::optional<ipc::DropReason> drop_reason(const TelemetryConfig& config,
                                            const KillSwitch& kill_switch,
                                            std::string_view policy_version,
-                                           const std::string& category);
+                                           const std::string& category, const std::string& app);
 
 // Compares dotted numeric versions ("1.0" < "1.10"); missing parts count as 0.
 int compare_policy_versions(std::string_view a, std::string_view b);

@@ -18,14 +18,16 @@ std::optional<ipc::Blocker> ConsentState::blocker() const {
   return collection_blocker(config_, kill_switch_, kPolicyVersion);
 }
 
-std::optional<ipc::DropReason> ConsentState::drop_reason_for(const std::string& category) const {
-  return drop_reason(config_, kill_switch_, kPolicyVersion, category);
+std::optional<ipc::DropReason> ConsentState::drop_reason_for(const std::string& category,
+                                                             const std::string& app) const {
+  return drop_reason(config_, kill_switch_, kPolicyVersion, category, app);
 }
 
 json ConsentState::summary() const {
   auto blocked_by = blocker();
   return {{"enabled", !blocked_by.has_value()},
           {"given", config_.consent_given},
+          {ipc::field::kConsentState, config_.answer},
           {ipc::field::kBlockedBy, blocked_by ? json(*blocked_by) : json()},
           {"overriddenBy", kill_switch_.off ? json(kill_switch_.overridden_by) : json()},
           {ipc::field::kPolicyVersion,

@@ -31,9 +31,10 @@ class ConsentState {
 
   // Why nothing is collected now (nullopt: collection is on, whatever the categories).
   std::optional<ipc::Blocker> blocker() const;
-  // Why an event of `category` may not be stored now (nullopt: it may).
-  std::optional<ipc::DropReason> drop_reason_for(const std::string& category) const;
-  // The consent part of the hello and consent replies.
+  // Why an event of `category` from `app` may not be stored now (nullopt: it may).
+  std::optional<ipc::DropReason> drop_reason_for(const std::string& category,
+                                                 const std::string& app) const;
+  // The consent part of the hello, consent and show replies.
   nlohmann::json summary() const;
 
   // Saves `config` to telemetry.json, then makes it the one in force.

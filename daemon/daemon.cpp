@@ -8,13 +8,18 @@ Daemon::Daemon(boost::asio::io_context& io, DaemonOptions options, ConsentState&
                StorageWorker& storage, Uploader& uploader, privacy::Scrubber scrubber)
     : options_(std::move(options)),
       scrubber_(std::move(scrubber)),
-      facts_{DOLLHOUSE_VERSION, static_cast<std::int64_t>(current_process_id()),
-             format_iso8601(options_.clock->now()), options_.data_root, options_.socket_path},
+      facts_{DOLLHOUSE_VERSION,
+             static_cast<std::int64_t>(current_process_id()),
+             format_iso8601(options_.clock->now()),
+             options_.data_root,
+             options_.socket_path,
+             options_.endpoint_override},
       storage_(io, storage),
       maintenance_(io, *options_.clock, consent, storage_, options_.platform,
                    [&uploader](std::int64_t n) { uploader.on_events_accepted(n); }),
-      context_{consent,         storage_,          uploader, maintenance_, scrubber_,
-               *options_.clock, options_.platform, facts_,   connections_},
+      context_{consent,      apps_,        storage_,        uploader,
+               maintenance_, scrubber_,    *options_.clock, options_.platform,
+               facts_,       connections_, options_.stop},
       dispatcher_(context_),
       listener_(io, storage_, dispatcher_, connections_) {}
 

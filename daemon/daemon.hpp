@@ -8,6 +8,7 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include <functional>
 #include <string>
 
 #include "common/clock.hpp"
@@ -30,6 +31,10 @@ struct DaemonOptions {
   std::string socket_path;
   PlatformInfo platform;
   const Clock* clock = &SystemClock::instance();
+  // See DaemonFacts::endpoint_override.
+  std::string endpoint_override;
+  // What the shutdown op calls: the same ending as SIGTERM.
+  std::function<void()> stop;
 };
 
 class Daemon {
@@ -50,6 +55,7 @@ class Daemon {
   privacy::Scrubber scrubber_;
   DaemonFacts facts_;
   ConnectionCounts connections_;
+  AppRegistry apps_;
   StorageChannel storage_;
   Maintenance maintenance_;
   CommandContext context_;

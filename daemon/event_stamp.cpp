@@ -11,6 +11,7 @@ nlohmann::json stamp_event(nlohmann::json body, const AppInfo& app, const Platfo
   if (!app.node_version.empty()) fields["nodeVersion"] = app.node_version;
   body["timestamp"] = format_iso8601(now);
   body["installId"] = install_id;
+  body["app"] = app.app;
   body["version"] = app.app_version;
   body["platform"] = std::move(fields);
   return body;

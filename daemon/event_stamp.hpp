@@ -1,6 +1,6 @@
 // The fields the daemon adds to every event it stores: timestamp (UTC ISO 8601), installId,
-// version (the app's, from its hello) and platform (os, osVersion and arch from the OS itself;
-// nodeVersion and mcpClient from the hello). Apps cannot send any of them.
+// app and version (the app's name and version, from its hello) and platform (os, osVersion and arch
+// from the OS itself; nodeVersion and mcpClient from the hello). Apps cannot send any of them.
 //
 // Pure: the caller passes everything, so the storage thread can stamp too.
 #pragma once

@@ -1,5 +1,7 @@
 #include "daemon/maintenance.hpp"
 
+#include <set>
+
 #include <spdlog/spdlog.h>
 
 #include "daemon/counters.hpp"
@@ -64,8 +66,12 @@ void Maintenance::run() {
   const std::int64_t cutoff_ms =
       to_unix_millis(now) - consent_.config().max_data_retention * std::int64_t{24 * 3600 * 1000};
   const std::string current_week = local_week_position(now).week_start;
-  const auto usage_blocked = consent_.drop_reason_for("usage");
-  const bool performance_allowed = !consent_.drop_reason_for("performance").has_value();
+  const auto usage_blocked = consent_.drop_reason_for("usage", "");
+  const bool performance_allowed = !consent_.drop_reason_for("performance", "").has_value();
+  std::set<std::string> apps_off;
+  for (const auto& [name, app] : consent_.config().apps) {
+    if (!app.enabled) apps_off.insert(name);
+  }
   const std::string install_id = consent_.config().install_id;
   storage_.post([=, this](StorageContext& ctx) {
     if (withdrawn) {
@@ -93,7 +99,9 @@ void Maintenance::run() {
     for (const auto& [key, text] : *weeks) {
       if (key.week_start >= current_week) continue;  // still running
       json data = json::parse(text, nullptr, false);
-      if (!usage_blocked && data.is_object()) {
+      if (apps_off.count(key.app) > 0) {
+        ctx.count(counter::dropped(ipc::DropReason::kAppOff));
+      } else if (!usage_blocked && data.is_object()) {
         AppInfo app;
         app.app = key.app;
         app.app_version = data.value("appVersion", "");
@@ -102,7 +110,7 @@ void Maintenance::run() {
         json event = stamp_event(
             weekly_summary(key.week_start, usage_week_from_json(data), performance_allowed), app,
             platform_, install_id, now);
-        if (ctx.store.append(to_unix_millis(ctx.now), "weekly_summary", event.dump())) {
+        if (ctx.store.append(to_unix_millis(ctx.now), "weekly_summary", key.app, event.dump())) {
           ctx.appended = true;
           ++stored;
         }

@@ -114,8 +114,10 @@ int RunDaemon(int argc, char** argv, const ServiceHooks& hooks) {
   std::string endpoint;
   if (endpoint_flag) {
     endpoint = *endpoint_flag;
+    options.endpoint_override = "--endpoint";
   } else if (auto e = env("DOLLHOUSE_TELEMETRY_ENDPOINT"); e && !e->empty()) {
     endpoint = *e;
+    options.endpoint_override = "DOLLHOUSE_TELEMETRY_ENDPOINT";
   } else if (!loaded.config.endpoint.empty()) {
     endpoint = loaded.config.endpoint;
   } else {
@@ -161,13 +163,17 @@ int RunDaemon(int argc, char** argv, const ServiceHooks& hooks) {
   std::string ca_file = env("DOLLHOUSE_TELEMETRY_CA_FILE").value_or("");
   Uploader uploader(io, storage, clock, random, endpoint, ca_file, upload,
                     [&consent] { return consent.blocker(); });
+  bool stopping = false;
+  std::function<void(const std::string&)> stop;
+  options.stop = [&io, &stop] {
+    asio::post(io, [&stop] { stop("dollhousectl daemon stop asked"); });
+  };
   Daemon daemon(io, std::move(options), consent, storage, uploader,
                 privacy::Scrubber(privacy::MachineIdentity::current()));
   daemon.start(std::move(*listener));
   uploader.start(upload_snapshot);
 
-  bool stopping = false;
-  auto stop = [&](const std::string& why) {
+  stop = [&](const std::string& why) {
     if (stopping) return;
     stopping = true;
     spdlog::info("{}; finishing", why);

@@ -2,6 +2,8 @@
 // (docs/daemon.md lists them). Changing a value here changes the documented behaviour.
 #pragma once
 
+#include "privacy/vocabulary.hpp"
+
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -69,7 +71,7 @@ inline constexpr std::size_t kMaxStorageBacklog = 10'000;
 inline constexpr auto kBackpressureRetry = std::chrono::milliseconds(5);
 
 // Requests.
-inline constexpr std::size_t kMaxAppNameLength = 64;
+inline constexpr std::size_t kMaxAppNameLength = privacy::kMaxAppNameLength;
 inline constexpr std::int64_t kMaxUsageIncrement = 1'000'000;
 inline constexpr double kMaxTimingMs = 24.0 * 3600 * 1000;
 inline constexpr std::int64_t kDefaultShowLimit = 50;

@@ -1,7 +1,10 @@
 # The daemon's sources, shared by its build (daemon/CMakeLists.txt) and the Windows compile
 # check (cmake/WindowsDaemonCheck.cmake). Paths are relative to daemon/.
 set(DOLLHOUSE_DAEMON_SOURCES
+  apps.cpp
+  commands/choices.cpp
   commands/command_table.cpp
+  commands/config.cpp
   commands/consent.cpp
   commands/delete.cpp
   commands/export.cpp

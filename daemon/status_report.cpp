@@ -1,5 +1,7 @@
 #include "daemon/status_report.hpp"
 
+#include <map>
+
 #include "daemon/consent.hpp"
 #include "daemon/counters.hpp"
 #include "daemon/settings.hpp"
@@ -9,8 +11,32 @@ namespace dollhouse::daemon {
 
 using nlohmann::json;
 
-json status_base(const ConsentState& consent, json upload, const DaemonFacts& facts,
-                 const ConnectionCounts& connections) {
+namespace {
+
+// Every app the daemon knows: seen since it started, or with a setting in telemetry.json.
+json apps_json(const TelemetryConfig& config, const AppRegistry& apps) {
+  std::map<std::string, json> out;
+  for (const auto& [name, app] : config.apps) {
+    out[name] = {{"name", name}, {"enabled", app.enabled}, {"seen", false}};
+  }
+  for (const auto& [name, seen] : apps.seen()) {
+    json& entry = out[name];
+    if (entry.is_null()) entry = {{"name", name}, {"enabled", config.app_enabled(name)}};
+    entry["seen"] = true;
+    entry["version"] = seen.version;
+    entry["lastSeen"] = seen.last_seen;
+    entry["accepted"] = seen.accepted;
+    entry["dropped"] = seen.dropped;
+  }
+  json list = json::array();
+  for (auto& [name, entry] : out) list.push_back(std::move(entry));
+  return list;
+}
+
+}  // namespace
+
+json status_base(const ConsentState& consent, const AppRegistry& apps, json upload,
+                 const DaemonFacts& facts, const ConnectionCounts& connections) {
   const TelemetryConfig& config = consent.config();
   const KillSwitch& ks = consent.kill_switch();
   const auto blocker = consent.blocker();
@@ -18,6 +44,7 @@ json status_base(const ConsentState& consent, json upload, const DaemonFacts& fa
                              blocker != ipc::Blocker::kNoConsent;
   json consent_json = {
       {"given", config.consent_given},
+      {ipc::field::kConsentState, config.answer},
       {"timestamp", config.consent_timestamp.empty() ? json() : json(config.consent_timestamp)},
       {ipc::field::kPolicyVersion,
        config.policy_version.empty() ? json() : json(config.policy_version)},
@@ -33,6 +60,7 @@ json status_base(const ConsentState& consent, json upload, const DaemonFacts& fa
           {"level", level_of(config.categories)},
           {"installId", config.install_id.empty() ? json() : json(config.install_id)},
           {ipc::field::kMaxDataRetention, config.max_data_retention},
+          {ipc::field::kApps, apps_json(config, apps)},
           {"upload", std::move(upload)},
           {"daemon",
            {{"version", facts.version},
@@ -71,6 +99,14 @@ Result<json> complete_status(json status, StorageContext& ctx) {
       {"droppedTotal", dropped_total},
       // Why the database refused the latest write (a full disk), else null.
       {"writeError", ctx.last_write_error.empty() ? json() : json(ctx.last_write_error)}};
+  // Each app's share of the local log; events from before apps were recorded count under "".
+  if (auto per_app = ctx.store.app_stats()) {
+    for (auto& entry : status[ipc::field::kApps]) {
+      auto it = per_app->find(entry.value("name", ""));
+      entry["pending"] = it == per_app->end() ? 0 : it->second.pending;
+      entry["sent"] = it == per_app->end() ? 0 : it->second.sent;
+    }
+  }
   auto deletions = ctx.store.pending_deletions();
   auto last_deletion = ctx.store.get_value(kLastRemoteDeletionKey);
   status["remoteDeletion"] = {

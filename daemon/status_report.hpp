@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "daemon/apps.hpp"
 #include "daemon/consent_state.hpp"
 #include "daemon/storage/storage_worker.hpp"
 
@@ -23,6 +24,9 @@ struct DaemonFacts {
   std::string started_at;  // ISO 8601
   std::string data_root;
   std::string socket_path;
+  // What chose the ingestion URL when it was not telemetry.json: "--endpoint" or
+  // "DOLLHOUSE_TELEMETRY_ENDPOINT"; empty when the config (or the default) did.
+  std::string endpoint_override;
 };
 
 // Kept up to date by the listener.
@@ -32,8 +36,9 @@ struct ConnectionCounts {
 };
 
 // The I/O thread's half; `upload` is the uploader's status object.
-nlohmann::json status_base(const ConsentState& consent, nlohmann::json upload,
-                           const DaemonFacts& facts, const ConnectionCounts& connections);
+nlohmann::json status_base(const ConsentState& consent, const AppRegistry& apps,
+                           nlohmann::json upload, const DaemonFacts& facts,
+                           const ConnectionCounts& connections);
 
 // Adds the storage thread's half to `base`.
 Result<nlohmann::json> complete_status(nlohmann::json base, StorageContext& ctx);

@@ -102,6 +102,14 @@ json usage_week_to_json(const UsageWeek& w) {
           {"activeDays", w.active_days}};
 }
 
+nlohmann::json usage_totals_for_people(nlohmann::json stored) {
+  if (!stored.is_object()) return stored;
+  if (auto it = stored.find("activeDays"); it != stored.end() && it->is_number_integer()) {
+    stored["activeDays"] = std::popcount(static_cast<unsigned>(it->get<std::int64_t>()) & 0x7fu);
+  }
+  return stored;
+}
+
 UsageWeek usage_week_from_json(const json& j) {
   UsageWeek w;
   if (!j.is_object()) return w;

@@ -46,6 +46,9 @@ std::size_t fold_usage(UsageWeek& week, int day_index,
                        const std::map<std::string, double>& timings_ms);
 
 nlohmann::json usage_week_to_json(const UsageWeek& week);
+// Stored totals (usage_week_to_json) as export shows them: activeDays is a count of days, not
+// the weekday bit mask kept internally; every other field as stored.
+nlohmann::json usage_totals_for_people(nlohmann::json stored);
 UsageWeek usage_week_from_json(const nlohmann::json& j);
 
 // The weekly_summary event body (eventType and its own fields; the daemon stamps the rest).

@@ -41,6 +41,16 @@ enum class DropReason {
   kEvictedRetention,  // unsent and older than maxDataRetention
   kEvictedSize,       // unsent and pushed out by the queue's size limits
   kRejectedByServer,  // the server refused the batch for good (a 4xx other than 408/429)
+  kAppOff,            // the user switched this app off (telemetry.json apps.<name>.enabled)
+};
+
+// What the user answered, as status, export and the consent summary name it: nothing yet; no
+// at the first question; yes; yes and later no.
+enum class ConsentAnswer {
+  kNotAnswered,
+  kDeclined,
+  kGiven,
+  kWithdrawn,
 };
 
 // The drop reason a blocker gives an event.
@@ -70,17 +80,21 @@ enum class ErrorCode {
 std::string_view to_string(Blocker value);
 std::string_view to_string(DropReason value);
 std::string_view to_string(ErrorCode value);
+std::string_view to_string(ConsentAnswer value);
 std::optional<Blocker> parse_blocker(std::string_view text);
 std::optional<DropReason> parse_drop_reason(std::string_view text);
 std::optional<ErrorCode> parse_error_code(std::string_view text);
+std::optional<ConsentAnswer> parse_consent_answer(std::string_view text);
 
 // As JSON strings (so json(ErrorCode::kUnknownOp) is "unknown_op"), and for test messages.
 void to_json(nlohmann::json& j, Blocker value);
 void to_json(nlohmann::json& j, DropReason value);
 void to_json(nlohmann::json& j, ErrorCode value);
+void to_json(nlohmann::json& j, ConsentAnswer value);
 std::ostream& operator<<(std::ostream& out, Blocker value);
 std::ostream& operator<<(std::ostream& out, DropReason value);
 std::ostream& operator<<(std::ostream& out, ErrorCode value);
+std::ostream& operator<<(std::ostream& out, ConsentAnswer value);
 
 // Reply fields that the daemon writes and another program reads.
 namespace field {
@@ -93,6 +107,15 @@ inline constexpr const char* kMaxDataRetention = "maxDataRetention";
 inline constexpr const char* kPolicyVersion = "policyVersion";
 // The policy version this daemon collects under.
 inline constexpr const char* kCurrentPolicyVersion = "currentPolicyVersion";
+// The user's answer (ConsentAnswer) in the consent summary, status and export.
+inline constexpr const char* kConsentState = "state";
+// The apps the daemon knows (seen saying hello, or with a setting): status, consent summary.
+inline constexpr const char* kApps = "apps";
+// One app's name: the consent op (a choice for that app only) and its reply.
+inline constexpr const char* kApp = "app";
+// What an app reports at hello about its installation or update before the user answered, and
+// what the daemon did with it (hello reply).
+inline constexpr const char* kSetup = "setup";
 }  // namespace field
 
 }  // namespace dollhouse::ipc

@@ -44,6 +44,7 @@ enum class Type {
   kWeekStart,
   kOsVersion,
   kMajorMinor,
+  kAppName,  // is_app_name
   kObject,
 };
 
@@ -133,6 +134,8 @@ const std::vector<Field>& stamped_fields() {
       {"timestamp", Type::kTimestamp, true},
       {"installId", Type::kUuid, true},
       {"version", Type::kVersion, true},
+      // Optional: daemons before per-app consent did not stamp it.
+      {"app", Type::kAppName, false},
       object_field("platform", platform_fields()),
   };
   return kFields;
@@ -172,6 +175,8 @@ std::string expected_of(const Field& f) {
       return "an OS name and major version like \"Ubuntu 22\"";
     case Type::kMajorMinor:
       return "a version like 20.10";
+    case Type::kAppName:
+      return "an app name of letters, digits and -_.@/ (at most 64)";
     case Type::kObject:
       return "an object";
   }
@@ -322,6 +327,10 @@ class Validator {
         out = *minimal;
         return true;
       }
+      case Type::kAppName:
+        if (!is_app_name(s)) return wrong(f, path);
+        out = s;
+        return true;
       default:
         return wrong(f, path);
     }

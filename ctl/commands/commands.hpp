@@ -20,10 +20,10 @@ void add_delete_command(CLI::App& parent, GlobalOptions& global, Action& run);
 void add_export_command(CLI::App& parent, GlobalOptions& global, Action& run);
 void add_consent_command(CLI::App& parent, GlobalOptions& global, Action& run);
 void add_flush_command(CLI::App& parent, GlobalOptions& global, Action& run);
+void add_config_command(CLI::App& parent, GlobalOptions& global, Action& run);
+// `daemon status|stop|restart`.
+void add_daemon_commands(CLI::App& parent, GlobalOptions& global, Action& run);
 // `service install|uninstall|status`; these never talk to the daemon.
 void add_service_commands(CLI::App& parent, Action& run);
-
-// The first-run consent box (shared by `consent` and `enable`'s notice).
-std::string consent_box(const std::string& policy_version);
 
 }  // namespace dollhouse::ctl

@@ -1,8 +1,10 @@
 // dollhousectl telemetry enable [--only-crashes|--only-installations|--no-performance|--level L]
+// dollhousectl telemetry enable --app NAME
 #include <iostream>
 #include <string>
 #include <string_view>
 
+#include "common/environment.hpp"
 #include "ctl/commands/commands.hpp"
 #include "ipc/reasons.hpp"
 #include "privacy/vocabulary.hpp"
@@ -18,6 +20,7 @@ struct EnableOptions {
   bool only_installations = false;
   bool no_performance = false;
   std::string level;
+  std::string app;
 };
 
 // The categories the narrowing flags name.
@@ -40,7 +43,35 @@ json categories_for(const EnableOptions& o) {
   return all;
 }
 
+// A kill switch in this shell silences the apps started from it, whatever the daemon does.
+void note_kill_switch_here() {
+  KillSwitch here = evaluate_kill_switches(process_env());
+  if (!here.off) return;
+  std::cout << "Note: " << here.detail
+            << " in this shell, so apps started from here stay silent (their client library "
+               "sends nothing); apps started elsewhere are not affected.\n";
+}
+
+int enable_app(DaemonClient& client, const std::string& app) {
+  auto reply = client.request("consent", {{"enabled", true}, {ipc::field::kApp, app}});
+  if (!reply) return report_failure(reply.status());
+  if (!reply->value("ok", false)) return report_error_reply(*reply);
+  if (client.options().json) {
+    std::cout << reply->dump(2) << "\n";
+    return kExitOk;
+  }
+  const json& consent = (*reply)["consent"];
+  std::cout << "Telemetry for " << app << " is allowed again.\n";
+  if (!consent.value("enabled", false)) {
+    std::cout << "Telemetry itself is off, so nothing is collected from any app yet; turn it on "
+                 "with: dollhousectl telemetry enable\n";
+  }
+  note_kill_switch_here();
+  return kExitOk;
+}
+
 int enable(DaemonClient& client, const EnableOptions& o) {
+  if (!o.app.empty()) return enable_app(client, o.app);
   json fields = {{"enabled", true}};
   if (!o.level.empty()) {
     fields["level"] = o.level;
@@ -59,14 +90,23 @@ int enable(DaemonClient& client, const EnableOptions& o) {
   for (const auto& [name, value] : consent["categories"].items()) {
     if (value.get<bool>()) on += (on.empty() ? "" : ", ") + name;
   }
-  std::cout << "Telemetry enabled under privacy policy "
-            << consent.value(ipc::field::kPolicyVersion, "") << ". Thank you.\n"
-            << "Collecting: " << (on.empty() ? "nothing (every category is off)" : on) << "\n";
+  if (on.empty()) {
+    std::cout << "Consent recorded under privacy policy "
+              << consent.value(ipc::field::kPolicyVersion, "")
+              << ", but every category is off (level off): nothing is collected.\n"
+              << "Choose what to share with: dollhousectl telemetry enable --level all (or "
+                 "error, crash)\n";
+  } else {
+    std::cout << "Telemetry enabled under privacy policy "
+              << consent.value(ipc::field::kPolicyVersion, "") << ". Thank you.\n"
+              << "Collecting: " << on << "\n";
+  }
   if (!consent["overriddenBy"].is_null()) {
     std::cout << "Note: " << consent["overriddenBy"].get<std::string>()
               << " is set for the daemon, so nothing is collected until it is unset and the "
                  "daemon restarted.\n";
   }
+  note_kill_switch_here();
   std::cout << "See every event: dollhousectl telemetry show    Turn off: dollhousectl "
                "telemetry disable\n";
   return kExitOk;
@@ -83,8 +123,12 @@ void add_enable_command(CLI::App& parent, GlobalOptions& global, Action& run) {
   cmd->add_flag("--no-performance", o->no_performance, "Leave out performance timings");
   auto* level = cmd->add_option("--level", o->level, "all, error (crashes and errors), crash, off")
                     ->check(CLI::IsMember({"all", "error", "crash", "off"}));
+  auto* app = cmd->add_option("--app", o->app,
+                              "Allow one app again (after disable --app); consent itself is "
+                              "unchanged");
   crashes->excludes(installs);
   level->excludes(crashes)->excludes(installs);
+  app->excludes(crashes)->excludes(installs)->excludes(level);
   cmd->add_flag("--json", global.json, "Print the resulting consent as JSON");
   cmd->callback([&run, o] { run = [o](DaemonClient& c) { return enable(c, *o); }; });
 }

@@ -3,6 +3,7 @@
 
 #include "ctl/commands/commands.hpp"
 #include "ctl/format.hpp"
+#include "ipc/reasons.hpp"
 
 namespace dollhouse::ctl {
 
@@ -18,13 +19,37 @@ int flush(DaemonClient& client) {
     std::cout << f.dump(2) << "\n";
     return failed ? kExitFailed : kExitOk;
   }
-  std::int64_t events = f.value("sentEvents", std::int64_t{0});
-  std::int64_t batches = f.value("batches", std::int64_t{0});
-  std::cout << "Sent " << events << " event" << (events == 1 ? "" : "s") << " in " << batches
-            << " batch" << (batches == 1 ? "" : "es") << ".\n";
-  if (std::int64_t d = f.value("deletions", std::int64_t{0}); d > 0) {
-    std::cout << "The server confirmed " << d << " deletion request" << (d == 1 ? "" : "s")
+  auto n = [&](const char* key) { return f.value(key, std::int64_t{0}); };
+  auto plural = [](std::int64_t k, const char* one, const char* many) {
+    return std::to_string(k) + " " + (k == 1 ? one : many);
+  };
+  if (f.value("nothingToSend", false)) {
+    std::cout << "Nothing to send: every stored event has already been uploaded.\n";
+    return kExitOk;
+  }
+  if (std::int64_t d = n("deletions"); d > 0) {
+    std::cout << "Deletion request sent: the server confirmed it deleted "
+              << (d == 1 ? "this installation's data" : "the data of " + plural(d, "", "ids"))
               << ".\n";
+  }
+  if (n("sentEvents") > 0) {
+    std::cout << "Sent " << plural(n("sentEvents"), "event", "events") << " in "
+              << plural(n("batches"), "batch", "batches") << ".\n";
+  }
+  if (n("alreadyDelivered") > 0) {
+    std::cout << "The server already had " << plural(n("alreadyDelivered"), "event", "events")
+              << " from an earlier attempt; they are marked sent.\n";
+  }
+  if (f["blockedBy"].is_string()) {
+    auto blocker = ipc::parse_blocker(f["blockedBy"].get<std::string>());
+    std::cout << "Nothing sent: " << plural(n("heldBack"), "event waits", "events wait")
+              << ", but telemetry is off ("
+              << (blocker == ipc::Blocker::kKillSwitch ? "a kill switch is set for the daemon"
+                  : blocker == ipc::Blocker::kPolicyOutdated
+                      ? "the privacy policy changed; answer again with dollhousectl telemetry "
+                        "consent"
+                      : "no consent")
+              << ").\n";
   }
   if (std::int64_t d = f.value("droppedByServer", std::int64_t{0}); d > 0) {
     std::cout << "The server refused " << d << " events for good; they were dropped (see "

@@ -17,13 +17,24 @@ std::string str(const json& j, const char* key, const std::string& fallback = ""
   return it != j.end() && it->is_string() ? it->get<std::string>() : fallback;
 }
 
-std::string blocker_text(std::optional<ipc::Blocker> blocker) {
+std::optional<ipc::ConsentAnswer> answer_of(const json& consent) {
+  return ipc::parse_consent_answer(str(consent, ipc::field::kConsentState));
+}
+
+std::string blocker_text(std::optional<ipc::Blocker> blocker, const json& consent) {
   if (!blocker) return "off";
   switch (*blocker) {
     case ipc::Blocker::kKillSwitch:
       return "off: a kill switch is set (see below)";
     case ipc::Blocker::kNoConsent:
-      return "off: no consent given";
+      switch (answer_of(consent).value_or(ipc::ConsentAnswer::kNotAnswered)) {
+        case ipc::ConsentAnswer::kDeclined:
+          return "off: you declined";
+        case ipc::ConsentAnswer::kWithdrawn:
+          return "off: you withdrew consent";
+        default:
+          return "off: no consent given (not answered yet)";
+      }
     case ipc::Blocker::kPolicyOutdated:
       return "off: the privacy policy changed since you consented";
     case ipc::Blocker::kDisabled:
@@ -54,6 +65,28 @@ std::string dropped_text(const json& queue) {
   return std::to_string(total) + " (" + parts + ")";
 }
 
+// One line per app: name, version, its switch, its share of the local log and what it sent
+// (or had dropped) since the daemon started.
+std::string apps_text(const json& apps, SystemTime now) {
+  std::string out;
+  for (const auto& a : apps) {
+    std::string line = str(a, "name");
+    if (!str(a, "version").empty()) line += " " + str(a, "version");
+    line += a.value("enabled", true)
+                ? ": on"
+                : ": off (dollhousectl telemetry enable --app " + str(a, "name") + ")";
+    line += "; " + std::to_string(a.value("pending", 0)) + " waiting, " +
+            std::to_string(a.value("sent", 0)) + " sent";
+    if (a.value("seen", false)) {
+      line += "; since the daemon started " + std::to_string(a.value("accepted", 0)) + " kept, " +
+              std::to_string(a.value("dropped", 0)) + " not kept; last seen " +
+              relative_time(str(a, "lastSeen"), now);
+    }
+    out += (out.empty() ? "" : "\n") + line;
+  }
+  return out;
+}
+
 int print_status(DaemonClient& client) {
   auto reply = client.request("status");
   if (!reply) return report_failure(reply.status());
@@ -70,7 +103,11 @@ int print_status(DaemonClient& client) {
   std::vector<std::pair<std::string, std::string>> rows;
   bool enabled = s.value("enabled", false);
   const std::optional<ipc::Blocker> blocker = ipc::parse_blocker(str(s, ipc::field::kBlockedBy));
-  rows.push_back({"Telemetry:", enabled ? "on" : blocker_text(blocker)});
+  const bool nothing_on = categories_text(s["categories"]) == "none" || str(s, "level") == "off";
+  rows.push_back({"Telemetry:", !enabled     ? blocker_text(blocker, s["consent"])
+                                : nothing_on ? "on, but every category is off (level off): "
+                                               "nothing is collected"
+                                             : "on"});
   if (!str(s, "overriddenBy").empty()) {
     rows.push_back({"Kill switch:", str(s, "overriddenBy") + " in the daemon's environment: " +
                                         str(s, "overrideDetail") +
@@ -83,19 +120,34 @@ int print_status(DaemonClient& client) {
                                        "library is a no-op)"});
   }
   const json& consent = s["consent"];
-  std::string consent_text = "not given";
-  if (consent.value("given", false)) {
-    consent_text = "given " + relative_time(str(consent, "timestamp"), now) + " (policy " +
-                   str(consent, ipc::field::kPolicyVersion) + ")";
-  } else if (!str(consent, "timestamp").empty()) {
-    consent_text = "withdrawn " + relative_time(str(consent, "timestamp"), now);
+  const std::string when = relative_time(str(consent, "timestamp"), now);
+  std::string consent_text = "not answered yet";
+  switch (answer_of(consent).value_or(consent.value("given", false)
+                                          ? ipc::ConsentAnswer::kGiven
+                                          : ipc::ConsentAnswer::kNotAnswered)) {
+    case ipc::ConsentAnswer::kGiven:
+      consent_text = "given " + when + " (policy " + str(consent, ipc::field::kPolicyVersion) + ")";
+      break;
+    case ipc::ConsentAnswer::kDeclined:
+      consent_text = "declined " + when;
+      break;
+    case ipc::ConsentAnswer::kWithdrawn:
+      consent_text = "withdrawn " + when;
+      break;
+    case ipc::ConsentAnswer::kNotAnswered:
+      consent_text = "not answered yet; answer with: dollhousectl telemetry consent";
+      break;
   }
   if (blocker == ipc::Blocker::kPolicyOutdated) {
     consent_text += "\ncurrent policy is " + str(consent, ipc::field::kCurrentPolicyVersion) +
                     "; review it with: dollhousectl telemetry consent";
   }
   rows.push_back({"Consent:", consent_text});
-  rows.push_back({"Categories:", categories_text(s["categories"]) + "\nlevel: " + str(s, "level")});
+  rows.push_back({"Level:", str(s, "level")});
+  rows.push_back({"Categories:", categories_text(s["categories"])});
+  if (std::string apps = apps_text(s.value(ipc::field::kApps, json::array()), now); !apps.empty()) {
+    rows.push_back({"Apps:", apps});
+  }
   rows.push_back({"Install ID:", str(s, "installId", "none (created when you consent)")});
   const json& q = s["queue"];
   rows.push_back({"Local log:", std::to_string(q.value("pending", 0)) + " waiting to upload, " +

@@ -1,16 +1,18 @@
-// What a daemon command may touch, and nothing more: the consent state, the storage thread (via
-// its channel), the uploader, maintenance (to finish soon what a full disk interrupted), the
-// scrubber, the clock, the platform fields it stamps, and the facts `status` reports. The daemon
-// builds one; unit tests build one from temp-file parts and a fake clock
+// What a daemon command may touch, and nothing more: the consent state, the apps it knows, the
+// storage thread (via its channel), the uploader, maintenance (to finish soon what a full disk
+// interrupted), the scrubber, the clock, the platform fields it stamps, and the facts `status`
+// reports. The daemon builds one; unit tests build one from temp-file parts and a fake clock
 // (tests/unit/daemon/command_fixture.hpp).
 //
 // Handlers run on the I/O thread. A handler must reply exactly once when the request has an id
 // (control ops always), either directly or through StorageChannel::query.
 #pragma once
 
+#include <functional>
 #include <memory>
 
 #include "common/clock.hpp"
+#include "daemon/apps.hpp"
 #include "daemon/connection.hpp"
 #include "daemon/consent_state.hpp"
 #include "daemon/maintenance.hpp"
@@ -25,6 +27,7 @@ namespace dollhouse::daemon {
 
 struct CommandContext {
   ConsentState& consent;
+  AppRegistry& apps;
   StorageChannel& storage;
   Uploader& uploader;
   Maintenance& maintenance;
@@ -33,6 +36,8 @@ struct CommandContext {
   const PlatformInfo& platform;
   const DaemonFacts& facts;
   const ConnectionCounts& connections;
+  // Ends the daemon as SIGTERM does (the shutdown op), after the reply is on its way.
+  std::function<void()> stop_daemon;
 };
 
 // A track or usage message that was not kept: counted for the connection (sync reports it) and

@@ -9,7 +9,7 @@ namespace dollhouse::daemon {
 
 namespace {
 
-constexpr std::array<std::pair<std::string_view, CommandHandler>, 10> kCommands = {{
+constexpr std::array<std::pair<std::string_view, CommandHandler>, 12> kCommands = {{
     {"hello", handle_hello},
     {"track", handle_track},
     {"usage", handle_usage},
@@ -20,6 +20,8 @@ constexpr std::array<std::pair<std::string_view, CommandHandler>, 10> kCommands 
     {"delete", handle_delete},
     {"export", handle_export},
     {"flush", handle_flush},
+    {"config", handle_config},
+    {"shutdown", handle_shutdown},
 }};
 
 }  // namespace
@@ -42,6 +44,7 @@ std::string known_ops() {
 
 void count_drop(CommandContext& ctx, Connection& connection, ipc::DropReason reason) {
   ++connection.dropped;
+  if (connection.app.known) ctx.apps.count_dropped(connection.app.app);
   ctx.storage.count(counter::dropped(reason));
 }
 

@@ -29,5 +29,7 @@ void handle_show(CommandContext&, const std::shared_ptr<Connection>&, const ipc:
 void handle_delete(CommandContext&, const std::shared_ptr<Connection>&, const ipc::Request&);
 void handle_export(CommandContext&, const std::shared_ptr<Connection>&, const ipc::Request&);
 void handle_flush(CommandContext&, const std::shared_ptr<Connection>&, const ipc::Request&);
+void handle_config(CommandContext&, const std::shared_ptr<Connection>&, const ipc::Request&);
+void handle_shutdown(CommandContext&, const std::shared_ptr<Connection>&, const ipc::Request&);
 
 }  // namespace dollhouse::daemon

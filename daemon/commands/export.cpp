@@ -1,6 +1,7 @@
 // export: everything the daemon holds locally, as one JSON document.
 #include "daemon/commands/command_table.hpp"
 #include "daemon/commands/log_entry.hpp"
+#include "daemon/usage_rollup.hpp"
 
 namespace dollhouse::daemon {
 
@@ -23,7 +24,7 @@ void handle_export(CommandContext& ctx, const std::shared_ptr<Connection>& conne
     for (const auto& [key, text] : *weeks) {
       usage.push_back({{"week", key.week_start},
                        {"app", key.app},
-                       {"totals", json::parse(text, nullptr, false)}});
+                       {"totals", usage_totals_for_people(json::parse(text, nullptr, false))}});
     }
     doc["events"] = std::move(entries);
     doc["usageInProgress"] = std::move(usage);

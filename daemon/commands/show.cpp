@@ -1,4 +1,5 @@
-// show: the local log, newest first, as the seed's TelemetryLog entries.
+// show: the local log, newest first, as the seed's TelemetryLog entries, with how many match in
+// all and the consent summary (so an empty log can be explained).
 #include "daemon/commands/command_table.hpp"
 #include "daemon/commands/log_entry.hpp"
 #include "daemon/settings.hpp"
@@ -35,13 +36,18 @@ void handle_show(CommandContext& ctx, const std::shared_ptr<Connection>& connect
     }
     since = to_unix_millis(t);
   }
-  ctx.storage.read_query(connection, req.id, [limit, since](StorageContext& sc) -> Result<json> {
-    auto events = sc.store.newest(limit, since);
-    if (!events) return events.status();
-    json entries = json::array();
-    for (const auto& e : *events) entries.push_back(log_entry(e));
-    return json{{"entries", entries}};
-  });
+  json consent = ctx.consent.summary();
+  ctx.storage.read_query(
+      connection, req.id, [limit, since, consent](StorageContext& sc) -> Result<json> {
+        auto events = sc.store.newest(limit, since);
+        if (!events) return events.status();
+        auto total = sc.store.count_since(since);
+        if (!total) return total.status();
+        json entries = json::array();
+        for (const auto& e : *events) entries.push_back(log_entry(e));
+        // total: how many match, so a reader knows when there are more.
+        return json{{"entries", entries}, {"total", *total}, {"consent", consent}};
+      });
 }
 
 }  // namespace dollhouse::daemon

@@ -30,7 +30,9 @@ void handle_track(CommandContext& ctx, const std::shared_ptr<Connection>& connec
                              ? privacy::category_of(type->get_ref<const std::string&>())
                              : std::string();
   if (!category.empty()) {
-    if (auto reason = ctx.consent.drop_reason_for(category)) return refuse(*reason);
+    if (auto reason = ctx.consent.drop_reason_for(category, connection->app.app)) {
+      return refuse(*reason);
+    }
   } else if (auto blocker = ctx.consent.blocker()) {
     // An unknown type is refused for what blocks everything; otherwise validation names the
     // problem.
@@ -60,20 +62,23 @@ void handle_track(CommandContext& ctx, const std::shared_ptr<Connection>& connec
   Uploader& uploader = ctx.uploader;
   nlohmann::json id = req.id;
   if (!id.is_null()) connection->begin_storage_request();
-  storage.post([&storage, &uploader, connection, id, created_ms = to_unix_millis(now), event_type,
-                body = stamped.dump()](StorageContext& sc) {
-    const bool appended = sc.store.append(created_ms, event_type, body).is_ok();
+  AppRegistry& apps = ctx.apps;
+  storage.post([&storage, &uploader, &apps, connection, id, created_ms = to_unix_millis(now),
+                event_type, app = connection->app.app, body = stamped.dump()](StorageContext& sc) {
+    const bool appended = sc.store.append(created_ms, event_type, app, body).is_ok();
     if (appended) {
       sc.appended = true;
       sc.count(counter::kAccepted);
     } else {
       sc.count(counter::dropped(DropReason::kStorageError));
     }
-    storage.after_commit(sc, [&uploader, connection, id, appended](const Status& commit) {
-      if (settle_message(*connection, id, appended, commit, "event")) {
-        uploader.on_events_accepted(1);
-      }
-    });
+    storage.after_commit(sc,
+                         [&uploader, &apps, connection, id, app, appended](const Status& commit) {
+                           if (settle_message(*connection, id, appended, commit, "event")) {
+                             uploader.on_events_accepted(1);
+                             apps.count_accepted(app);
+                           }
+                         });
   });
 }
 

@@ -41,12 +41,13 @@ void handle_usage(CommandContext& ctx, const std::shared_ptr<Connection>& connec
       timings[name] = value.get<double>();
     }
   }
-  if (auto reason = ctx.consent.drop_reason_for("usage")) {
+  const std::string& app_name = connection->app.app;
+  if (auto reason = ctx.consent.drop_reason_for("usage", app_name)) {
     count_drop(ctx, *connection, *reason);
     connection->reply_ok(req.id, {{"accepted", false}, {"reason", *reason}}, false);
     return;
   }
-  if (!timings.empty() && ctx.consent.drop_reason_for("performance")) {
+  if (!timings.empty() && ctx.consent.drop_reason_for("performance", app_name)) {
     ctx.storage.count(counter::dropped(DropReason::kPerformanceOff),
                       static_cast<std::int64_t>(timings.size()));
     timings.clear();
@@ -58,9 +59,10 @@ void handle_usage(CommandContext& ctx, const std::shared_ptr<Connection>& connec
   if (!app.node_version.empty()) app_fields["nodeVersion"] = app.node_version;
   // As with track: counted and answered once the totals are on disk.
   StorageChannel& storage = ctx.storage;
+  AppRegistry& apps = ctx.apps;
   nlohmann::json id = req.id;
   if (!id.is_null()) connection->begin_storage_request();
-  storage.post([=, &storage](StorageContext& sc) {
+  storage.post([=, &storage, &apps](StorageContext& sc) {
     bool saved = false;
     if (auto weeks = sc.store.usage_weeks()) {
       UsageWeek week;
@@ -74,8 +76,10 @@ void handle_usage(CommandContext& ctx, const std::shared_ptr<Connection>& connec
       saved = sc.store.put_usage_week(key, data.dump()).is_ok();
     }
     if (!saved) sc.count(counter::dropped(DropReason::kStorageError));
-    storage.after_commit(sc, [connection, id, saved](const Status& commit) {
-      settle_message(*connection, id, saved, commit, "usage totals");
+    storage.after_commit(sc, [&apps, connection, id, saved](const Status& commit) {
+      if (settle_message(*connection, id, saved, commit, "usage totals")) {
+        apps.count_accepted(connection->app.app);
+      }
     });
   });
 }

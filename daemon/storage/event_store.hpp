@@ -68,18 +68,26 @@ class EventStore {
   virtual Status commit() = 0;
   virtual void rollback() = 0;
 
+  // `app` is the sending app's name (the event's "app"), kept in its own column so one app's
+  // events can be counted and removed.
   virtual Status append(std::int64_t created_ms, const std::string& event_type,
-                        const std::string& body) = 0;
+                        const std::string& app, const std::string& body) = 0;
   // Newest first; since_ms filters on created_ms >= since_ms.
   virtual Result<std::vector<StoredEvent>> newest(std::int64_t limit,
                                                   std::optional<std::int64_t> since_ms) = 0;
   // Oldest first, everything.
   virtual Result<std::vector<StoredEvent>> all() = 0;
   virtual Result<QueueStats> stats() = 0;
+  // The same per app (events stored before apps were recorded count under "").
+  virtual Result<std::map<std::string, QueueStats>> app_stats() = 0;
+  // How many events were accepted at or after since_ms (all, when nullopt).
+  virtual Result<std::int64_t> count_since(std::optional<std::int64_t> since_ms) = 0;
 
   virtual Result<std::int64_t> delete_all() = 0;
   // Unsent events, all or of one event type.
   virtual Result<std::int64_t> delete_unsent(const std::optional<std::string>& event_type) = 0;
+  // Unsent events of one app.
+  virtual Result<std::int64_t> delete_unsent_of_app(const std::string& app) = 0;
   // Removes one JSON member (a path such as "$.performance") from the unsent events of a type.
   virtual Result<std::int64_t> remove_unsent_field(const std::string& event_type,
                                                    const std::string& json_path) = 0;
@@ -115,6 +123,8 @@ class EventStore {
   virtual Status put_usage_week(const UsageKey& key, const std::string& data) = 0;
   virtual Status delete_usage_week(const UsageKey& key) = 0;
   virtual Status delete_all_usage() = 0;
+  // The rollups in progress of one app.
+  virtual Status delete_usage_of_app(const std::string& app) = 0;
 };
 
 }  // namespace dollhouse::daemon

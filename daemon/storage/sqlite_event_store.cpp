@@ -38,6 +38,12 @@ CREATE TABLE deletions (
   requested_ms INTEGER NOT NULL
 ) WITHOUT ROWID;
 )sql",
+    // 3: the sending app in its own column, for per-app counts and per-app withdrawal.
+    R"sql(
+ALTER TABLE events ADD COLUMN app TEXT NOT NULL DEFAULT '';
+UPDATE events SET app = COALESCE(json_extract(body, '$.app'), '') WHERE json_valid(body);
+CREATE INDEX events_by_app ON events (app, sent);
+)sql",
 };
 static_assert(std::size(kMigrations) == SqliteEventStore::kSchemaVersion);
 
@@ -205,14 +211,15 @@ void SqliteEventStore::rollback() {
 }
 
 Status SqliteEventStore::append(std::int64_t created_ms, const std::string& event_type,
-                                const std::string& body) {
-  Statement& s =
-      prepared("INSERT INTO events (created_ms, event_type, body, bytes) VALUES (?1, ?2, ?3, ?4)");
+                                const std::string& app, const std::string& body) {
+  Statement& s = prepared(
+      "INSERT INTO events (created_ms, event_type, body, bytes, app) VALUES (?1, ?2, ?3, ?4, ?5)");
   ResetOnExit reset(s);
   s.bind(1, created_ms);
   s.bind(2, event_type);
   s.bind(3, body);
   s.bind(4, static_cast<std::int64_t>(body.size()));
+  s.bind(5, app);
   return s.step() == SQLITE_DONE ? Status::ok() : error("insert event");
 }
 
@@ -261,6 +268,36 @@ Result<QueueStats> SqliteEventStore::stats() {
   ResetOnExit reset(s);
   if (s.step() != SQLITE_ROW) return error("count events");
   return QueueStats{s.int_col(0), s.int_col(1), s.int_col(2)};
+}
+
+Result<std::map<std::string, QueueStats>> SqliteEventStore::app_stats() {
+  Statement& s = prepared(
+      "SELECT app, COALESCE(SUM(sent = 0), 0), COALESCE(SUM(sent != 0), 0), "
+      "COALESCE(SUM(bytes), 0) FROM events GROUP BY app");
+  ResetOnExit reset(s);
+  std::map<std::string, QueueStats> out;
+  int rc;
+  while ((rc = s.step()) == SQLITE_ROW) {
+    out[s.text_col(0)] = QueueStats{s.int_col(1), s.int_col(2), s.int_col(3)};
+  }
+  if (rc != SQLITE_DONE) return error("count events per app");
+  return out;
+}
+
+Result<std::int64_t> SqliteEventStore::count_since(std::optional<std::int64_t> since_ms) {
+  Statement& s = prepared("SELECT COUNT(*) FROM events WHERE created_ms >= ?1");
+  ResetOnExit reset(s);
+  s.bind(1, since_ms.value_or(INT64_MIN));
+  if (s.step() != SQLITE_ROW) return error("count events");
+  return s.int_col(0);
+}
+
+Result<std::int64_t> SqliteEventStore::delete_unsent_of_app(const std::string& app) {
+  Statement& s = prepared("DELETE FROM events WHERE sent = 0 AND app = ?1");
+  ResetOnExit reset(s);
+  s.bind(1, app);
+  if (s.step() != SQLITE_DONE) return error("delete an app's unsent events");
+  return static_cast<std::int64_t>(sqlite3_changes(db_));
 }
 
 Result<std::int64_t> SqliteEventStore::delete_all() {
@@ -405,6 +442,16 @@ Status SqliteEventStore::delete_usage_week(const UsageKey& key) {
   ResetOnExit reset(s);
   s.bind(1, usage_key_column(key));
   return s.step() == SQLITE_DONE ? Status::ok() : error("delete usage week");
+}
+
+Status SqliteEventStore::delete_usage_of_app(const std::string& app) {
+  auto weeks = usage_weeks();
+  if (!weeks) return weeks.status();
+  for (const auto& [key, data] : *weeks) {
+    if (key.app != app) continue;
+    if (Status st = delete_usage_week(key); !st) return st;
+  }
+  return Status::ok();
 }
 
 Status SqliteEventStore::delete_all_usage() {

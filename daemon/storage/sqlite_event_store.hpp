@@ -31,12 +31,15 @@ class SqliteEventStore final : public EventStore {
   Status begin_read() override;
   Status commit() override;
   void rollback() override;
-  Status append(std::int64_t created_ms, const std::string& event_type,
+  Status append(std::int64_t created_ms, const std::string& event_type, const std::string& app,
                 const std::string& body) override;
   Result<std::vector<StoredEvent>> newest(std::int64_t limit,
                                           std::optional<std::int64_t> since_ms) override;
   Result<std::vector<StoredEvent>> all() override;
   Result<QueueStats> stats() override;
+  Result<std::map<std::string, QueueStats>> app_stats() override;
+  Result<std::int64_t> count_since(std::optional<std::int64_t> since_ms) override;
+  Result<std::int64_t> delete_unsent_of_app(const std::string& app) override;
   Result<std::int64_t> delete_all() override;
   Result<std::int64_t> delete_unsent(const std::optional<std::string>& event_type) override;
   Result<std::int64_t> remove_unsent_field(const std::string& event_type,
@@ -58,9 +61,10 @@ class SqliteEventStore final : public EventStore {
   Status put_usage_week(const UsageKey& key, const std::string& data) override;
   Status delete_usage_week(const UsageKey& key) override;
   Status delete_all_usage() override;
+  Status delete_usage_of_app(const std::string& app) override;
 
   // The schema version this code writes.
-  static constexpr int kSchemaVersion = 2;
+  static constexpr int kSchemaVersion = 3;
 
  private:
   class Statement;

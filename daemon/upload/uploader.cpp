@@ -61,6 +61,7 @@ struct Uploader::Work {
   std::string deletion;  // an installId whose server data must go
   UploadBatch batch;
   std::int64_t pending_deletions = 0;
+  std::int64_t blocked_pending = 0;  // unsent events, when consent kept them back
   std::string error;
 };
 
@@ -74,21 +75,41 @@ Uploader::Uploader(asio::io_context& io, StorageWorker& storage, const Clock& cl
       settings_(settings),
       consent_(std::move(consent)),
       endpoint_text_(endpoint_url),
+      ca_file_(ca_file),
       timer_(io) {
-  auto endpoint = parse_endpoint(endpoint_url);
-  if (!endpoint) {
-    config_error_ = endpoint.status().message();
+  if (Status st = set_endpoint(endpoint_url); !st) {
+    config_error_ = st.message();
     spdlog::error("uploading is off: {}", config_error_);
-    return;
   }
-  auto tls = make_tls_context(ca_file);
-  if (!tls) {
-    config_error_ = tls.status().message();
-    spdlog::error("uploading is off: {}", config_error_);
-    return;
+}
+
+Status Uploader::set_endpoint(const std::string& url) {
+  auto endpoint = parse_endpoint(url);
+  if (!endpoint) return endpoint.status();
+  auto tls = make_tls_context(ca_file_);
+  if (!tls) return tls.status();
+  if (cycle_active_) {
+    pending_endpoint_ = url;
+    return Status::ok();
   }
+  const bool was_configured = configured();
+  endpoint_text_ = url;
   endpoint_ = std::move(endpoint.value());
   tls_ = std::move(tls.value());
+  config_error_.clear();
+  pending_endpoint_.reset();
+  if (!was_configured && pending_estimate_ > 0 && !interval_due_) {
+    interval_due_ = clock_.now() + settings_.flush_interval;
+  }
+  if (was_configured || started_) schedule();
+  return Status::ok();
+}
+
+void Uploader::apply_pending_endpoint() {
+  if (!pending_endpoint_) return;
+  std::string url = std::move(*pending_endpoint_);
+  pending_endpoint_.reset();
+  if (Status st = set_endpoint(url); !st) spdlog::warn("new endpoint not used: {}", st.message());
 }
 
 UploadSnapshot read_upload_snapshot(EventStore& store) {
@@ -105,10 +126,11 @@ UploadSnapshot read_upload_snapshot(EventStore& store) {
 }
 
 void Uploader::start(const UploadSnapshot& snapshot) {
-  if (!configured()) return;
+  started_ = true;
   load(snapshot.state);
   pending_estimate_ += snapshot.pending_events;
   pending_deletions_ += snapshot.pending_deletions;
+  if (!configured()) return;
   if (pending_estimate_ > 0 && !interval_due_) {
     interval_due_ = clock_.now() + settings_.flush_interval;
   }
@@ -149,7 +171,11 @@ void Uploader::persist() {
 }
 
 void Uploader::on_events_accepted(std::int64_t n) {
-  if (!configured() || stopping_) return;
+  if (stopping_) return;
+  if (!configured()) {
+    pending_estimate_ += n;  // sent once an endpoint is set
+    return;
+  }
   pending_estimate_ += n;
   accepted_during_step_ += n;
   if (!cycle_active_ && !next_attempt_ && pending_estimate_ >= settings_.batch_max_events) {
@@ -162,8 +188,9 @@ void Uploader::on_events_accepted(std::int64_t n) {
 }
 
 void Uploader::on_deletion_queued() {
-  if (!configured() || stopping_) return;
+  if (stopping_) return;
   ++pending_deletions_;
+  if (!configured()) return;
   next_attempt_.reset();
   if (!cycle_active_) begin_cycle();
 }
@@ -174,7 +201,10 @@ void Uploader::flush_now(FlushDone done) {
     return;
   }
   flush_waiters_.push_back(std::move(done));
-  if (!cycle_active_) begin_cycle();
+  if (!cycle_active_) {
+    begin_cycle();
+    manual_cycle_ = true;
+  }
 }
 
 void Uploader::shutdown(Millis deadline, std::function<void()> done) {
@@ -203,6 +233,7 @@ void Uploader::shutdown(Millis deadline, std::function<void()> done) {
 
 void Uploader::begin_cycle() {
   cycle_active_ = true;
+  manual_cycle_ = false;
   timer_.cancel();
   report_ = {};
   next_step();
@@ -230,6 +261,8 @@ void Uploader::next_step() {
         } else {
           work->error = batch.status().message();
         }
+      } else if (auto stats = ctx.store.stats()) {
+        work->blocked_pending = stats->pending;
       }
     }
     ctx.on_commit.push_back([this, work](const Status& st) {
@@ -243,6 +276,7 @@ void Uploader::on_work(std::shared_ptr<Work> work) {
   pending_deletions_ = work->pending_deletions;
   if (!work->error.empty()) return fail_attempt("local database: " + work->error, "");
   if (!work->deletion.empty()) return send_deletion(work->deletion);
+  report_.blocked_pending = work->blocked_pending;
   if (work->batch.bodies.empty()) {
     // Nothing was unsent when the storage thread looked; only what arrived since is pending.
     pending_estimate_ = accepted_during_step_;
@@ -374,6 +408,15 @@ void Uploader::on_batch_answer(std::shared_ptr<Work> work, HttpResult r) {
 }
 
 void Uploader::fail_attempt(const std::string& error, const std::string& retry_after) {
+  if (manual_cycle_ && next_attempt_ && *next_attempt_ > clock_.now()) {
+    // A flush asked for by the user failed while a backoff was running: the schedule stays as
+    // it was, so asking again and again never pushes the automatic attempt further out.
+    last_error_ = error;
+    spdlog::info("upload asked for now failed: {}; the next automatic attempt stays as planned",
+                 error);
+    persist();
+    return end_cycle(error);
+  }
   ++consecutive_failures_;
   Millis delay =
       backoff_delay(consecutive_failures_, settings_.backoff_base, settings_.backoff_cap, random_);
@@ -391,7 +434,15 @@ void Uploader::fail_attempt(const std::string& error, const std::string& retry_a
 
 void Uploader::end_cycle(const std::string& error) {
   cycle_active_ = false;
-  json outcome = {{"sentEvents", report_.events},
+  manual_cycle_ = false;
+  const bool nothing = error.empty() && report_.events == 0 && report_.batches == 0 &&
+                       report_.deletions == 0 && report_.dropped == 0 &&
+                       report_.already_delivered == 0;
+  const auto blocked = report_.blocked_pending > 0 ? consent_() : std::nullopt;
+  json outcome = {{"nothingToSend", nothing && !blocked},
+                  {"heldBack", report_.blocked_pending},
+                  {"blockedBy", blocked ? json(*blocked) : json()},
+                  {"sentEvents", report_.events},
                   {"alreadyDelivered", report_.already_delivered},
                   {"batches", report_.batches},
                   {"deletions", report_.deletions},
@@ -401,6 +452,7 @@ void Uploader::end_cycle(const std::string& error) {
   auto waiters = std::move(flush_waiters_);
   flush_waiters_.clear();
   for (auto& w : waiters) w(outcome);
+  apply_pending_endpoint();
   if (shutdown_done_) {
     if (shutdown_timer_) shutdown_timer_->cancel();
     auto done = std::move(shutdown_done_);

@@ -82,6 +82,11 @@ class Uploader {
   // once, at the latest at the deadline (what is not sent by then stays queued).
   void shutdown(Millis deadline, std::function<void()> done);
 
+  // Uploads go to `url` from the next request on (an upload in flight finishes where it was
+  // going). An invalid URL changes nothing and says why.
+  Status set_endpoint(const std::string& url);
+  const std::string& endpoint() const { return endpoint_text_; }
+
   bool configured() const { return endpoint_.has_value(); }
   // Why uploading is off when !configured(): the endpoint or TLS setup that failed.
   const std::string& config_error() const { return config_error_; }
@@ -99,6 +104,7 @@ class Uploader {
   void on_deletion_answer(std::string install_id, HttpResult result);
   void fail_attempt(const std::string& error, const std::string& retry_after);
   void end_cycle(const std::string& error);
+  void apply_pending_endpoint();
   void schedule();
   void persist();
   void load(const nlohmann::json& state);
@@ -110,6 +116,8 @@ class Uploader {
   UploadSettings settings_;
   ConsentCheck consent_;
   std::string endpoint_text_;
+  std::string ca_file_;
+  std::optional<std::string> pending_endpoint_;  // set_endpoint during a cycle
   std::optional<Endpoint> endpoint_;
   std::string config_error_;
   std::shared_ptr<boost::asio::ssl::context> tls_;
@@ -132,13 +140,17 @@ class Uploader {
   std::int64_t accepted_during_step_ = 0;  // since the storage thread last looked
   std::int64_t pending_deletions_ = 0;
   bool cycle_active_ = false;
+  // The cycle was started by flush_now: its failure does not lengthen a running backoff.
+  bool manual_cycle_ = false;
   bool stopping_ = false;
+  bool started_ = false;
   struct CycleReport {
     std::int64_t events = 0;
     std::int64_t batches = 0;
     std::int64_t deletions = 0;
     std::int64_t dropped = 0;
     std::int64_t already_delivered = 0;
+    std::int64_t blocked_pending = 0;  // unsent events consent kept back
   } report_;
   std::vector<FlushDone> flush_waiters_;
   std::function<void()> shutdown_done_;

@@ -159,18 +159,39 @@ TEST(Upload, TheBackoffScheduleSurvivesARestart) {
   h.enable();
   send_events(h, 2);
   flush(h);
-  flush(h);
   json before = h.status()["upload"];
-  ASSERT_EQ(before["consecutiveFailures"], 2);
+  ASSERT_EQ(before["consecutiveFailures"], 1);
   ASSERT_EQ(h.stop(), 0);
   std::size_t requests_before_restart = server.requests().size();
   ASSERT_TRUE(h.start({{"DOLLHOUSE_TELEMETRY_ENDPOINT", server.url()}}, slow));
   json after = h.status()["upload"];
-  EXPECT_EQ(after["consecutiveFailures"], 2);
+  EXPECT_EQ(after["consecutiveFailures"], 1);
   EXPECT_EQ(after["nextAttempt"], before["nextAttempt"]);
   EXPECT_EQ(after["lastError"], before["lastError"]);
   EXPECT_EQ(after["pendingBatches"], 1);
   EXPECT_EQ(server.requests().size(), requests_before_restart) << "no retry storm at start";
+}
+
+TEST(Upload, AFlushAskedForDuringABackoffNeitherLengthensNorShortensIt) {
+  ScriptedServer server("500");
+  DaemonHarness h;
+  const std::vector<std::string> slow = {"--backoff-base", "600000", "--backoff-cap", "3600000"};
+  ASSERT_TRUE(h.start({{"DOLLHOUSE_TELEMETRY_ENDPOINT", server.url()}}, slow));
+  h.enable();
+  send_events(h, 2);
+  flush(h);
+  json first = h.status()["upload"];
+  ASSERT_EQ(first["consecutiveFailures"], 1);
+  ASSERT_TRUE(first["nextAttempt"].is_string()) << first.dump();
+  for (int i = 0; i < 3; ++i) {
+    json reply = flush(h);
+    EXPECT_TRUE(reply["flush"]["error"].is_string()) << reply.dump();
+    EXPECT_EQ(reply["flush"]["nextAttempt"], first["nextAttempt"]) << reply.dump();
+  }
+  EXPECT_TRUE(server.wait_requests(4)) << "each flush was tried";
+  json after = h.status()["upload"];
+  EXPECT_EQ(after["consecutiveFailures"], 1);
+  EXPECT_EQ(after["nextAttempt"], first["nextAttempt"]);
 }
 
 TEST(Upload, AServerThatNeverAnswersTimesOutAndIsRetried) {

@@ -22,10 +22,16 @@ std::string ahead(SystemTime::duration d) {
   return relative_time(format_iso8601(kNow + d), kNow);
 }
 
-TEST(RelativeTime, UnderFortyFiveSecondsIsJustNow) {
+TEST(RelativeTime, UnderFortyFiveSecondsAgoIsJustNow) {
   EXPECT_EQ(ago(seconds(0)), "just now");
+  EXPECT_EQ(ago(seconds(1)), "just now");
   EXPECT_EQ(ago(seconds(44)), "just now");
-  EXPECT_EQ(ahead(seconds(30)), "just now");
+}
+
+TEST(RelativeTime, UnderFortyFiveSecondsAheadIsInLessThanAMinute) {
+  EXPECT_EQ(ahead(seconds(1)), "in less than a minute");
+  EXPECT_EQ(ahead(seconds(30)), "in less than a minute");
+  EXPECT_EQ(ahead(seconds(44)), "in less than a minute");
 }
 
 TEST(RelativeTime, FortyFiveToFiftyNineSecondsIsAMinute) {
@@ -67,6 +73,110 @@ TEST(RelativeTime, UnparsableTextIsReturnedAsIs) {
   for (const char* text : {"", "yesterday", "2026-11-29", "2026-11-29T13:44:06+01:00"}) {
     EXPECT_EQ(relative_time(text, kNow), text);
   }
+}
+
+SystemTime at(const char* iso) {
+  SystemTime t;
+  EXPECT_TRUE(parse_iso8601(iso, t)) << iso;
+  return t;
+}
+
+std::string user_time(const std::string& text) {
+  SystemTime t;
+  return parse_user_time(text, t) ? format_iso8601(t) : "refused";
+}
+
+TEST(ParseUserTime, ADateIsMidnightUtc) {
+  EXPECT_EQ(user_time("2026-12-01"), "2026-12-01T00:00:00.000Z");
+  EXPECT_EQ(user_time("2024-02-29"), "2024-02-29T00:00:00.000Z");
+}
+
+TEST(ParseUserTime, UtcTimesAreTakenAsTheyAre) {
+  EXPECT_EQ(user_time("2026-12-01T10:00:00Z"), "2026-12-01T10:00:00.000Z");
+  EXPECT_EQ(user_time("2026-12-01T10:00:00.5Z"), "2026-12-01T10:00:00.500Z");
+  EXPECT_EQ(user_time("2026-12-01T10:00:00.123456Z"), "2026-12-01T10:00:00.123Z");
+  EXPECT_EQ(user_time("2026-12-01t10:00z"), "2026-12-01T10:00:00.000Z");
+  EXPECT_EQ(user_time("2026-12-01 10:00:07Z"), "2026-12-01T10:00:07.000Z");
+}
+
+TEST(ParseUserTime, OffsetsAreConvertedToUtc) {
+  EXPECT_EQ(user_time("2026-12-01T10:00:00+01:00"), "2026-12-01T09:00:00.000Z");
+  EXPECT_EQ(user_time("2026-12-01T10:00:00-05:30"), "2026-12-01T15:30:00.000Z");
+  EXPECT_EQ(user_time("2026-12-01T10:00:00+0100"), "2026-12-01T09:00:00.000Z");
+  EXPECT_EQ(user_time("2026-12-01T10:00:00-00:00"), "2026-12-01T10:00:00.000Z");
+  EXPECT_EQ(user_time("2026-12-01T10:00:00.250+05:45"), "2026-12-01T04:15:00.250Z");
+}
+
+TEST(ParseUserTime, OffsetsCrossDayMonthAndYearBoundaries) {
+  EXPECT_EQ(user_time("2026-12-01T00:30:00+01:00"), "2026-11-30T23:30:00.000Z");
+  EXPECT_EQ(user_time("2026-12-31T23:00:00-05:00"), "2027-01-01T04:00:00.000Z");
+}
+
+TEST(ParseUserTime, TheResultIsWhatTheDaemonParses) {
+  SystemTime t;
+  ASSERT_TRUE(parse_user_time("2026-12-01T10:00:00+01:00", t));
+  SystemTime back;
+  ASSERT_TRUE(parse_iso8601(format_iso8601(t), back));
+  EXPECT_EQ(back, at("2026-12-01T09:00:00Z"));
+}
+
+TEST(ParseUserTime, RefusesWhatIsNotATimeWithAZone) {
+  for (const char* text : {"",
+                           "yesterday",
+                           "2026-12",
+                           "2026-12-1",
+                           "2026-13-01",
+                           "2026-02-30",
+                           "2026-12-01T",
+                           "2026-12-01T10",
+                           "2026-12-01T10:00:00",
+                           "2026-12-01T10:00:00+1",
+                           "2026-12-01T10:00:00+01:",
+                           "2026-12-01T10:00:00+24:00",
+                           "2026-12-01T10:00:00+01:60",
+                           "2026-12-01T24:00:00Z",
+                           "2026-12-01T10:60:00Z",
+                           "2026-12-01T10:00:00.Z",
+                           "2026-12-01T10:00:00Zjunk",
+                           "2026-12-01x",
+                           "1899-12-31",
+                           "2201-01-01",
+                           "2200-12-31T23:00:00-05:00"}) {
+    SystemTime t = kNow;
+    EXPECT_FALSE(parse_user_time(text, t)) << text;
+    EXPECT_EQ(t, kNow) << "unchanged on failure: " << text;
+  }
+}
+
+TEST(ShellQuote, PlainWordsStayAsTheyAre) {
+  EXPECT_EQ(shell_quote("/tmp/dh-test.1/root"), "/tmp/dh-test.1/root");
+  EXPECT_EQ(shell_quote("C:relative_path-1"), "C:relative_path-1");
+}
+
+TEST(ShellQuote, AnythingElseIsSingleQuoted) {
+  EXPECT_EQ(shell_quote(""), "''");
+  EXPECT_EQ(shell_quote("/tmp/my root"), "'/tmp/my root'");
+  EXPECT_EQ(shell_quote("$HOME/~x"), "'$HOME/~x'");
+  EXPECT_EQ(shell_quote("it's"), "'it'\\''s'");
+  EXPECT_EQ(shell_quote("\\\\.\\pipe\\x"), "'\\\\.\\pipe\\x'");
+}
+
+TEST(OutputTail, ShortOutputIsKeptWithoutTrailingWhiteSpace) {
+  EXPECT_EQ(output_tail("one line\n\n", 20, 2000), "one line");
+  EXPECT_EQ(output_tail("a\nb\n", 20, 2000), "a\nb");
+  EXPECT_EQ(output_tail(" \n\t\n", 20, 2000), "");
+}
+
+TEST(OutputTail, KeepsTheLastLines) {
+  EXPECT_EQ(output_tail("1\n2\n3\n4\n", 2, 2000), "(earlier output left out)\n3\n4");
+}
+
+TEST(OutputTail, KeepsWholeLinesWithinTheByteBudget) {
+  EXPECT_EQ(output_tail("aaaaaaaaaa\nbbbb\ncccc", 20, 10), "(earlier output left out)\nbbbb\ncccc");
+}
+
+TEST(OutputTail, KeepsTheEndOfALineLongerThanTheBudget) {
+  EXPECT_EQ(output_tail("0123456789", 20, 4), "(earlier output left out)\n6789");
 }
 
 TEST(AlignedRows, PadsLabelsToTheWidestPlusTwoSpaces) {

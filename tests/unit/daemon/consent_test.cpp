@@ -74,15 +74,27 @@ TEST(CollectionBlocker, DisabledIsTheLastBlocker) {
 TEST(DropReason, AddsCategoryOffAfterTheBlockers) {
   TelemetryConfig c = collecting();
   c.categories["usage"] = false;
-  EXPECT_EQ(drop_reason(c, kNoSwitch, "1.0", "usage"), ipc::DropReason::kCategoryOff);
-  EXPECT_EQ(drop_reason(c, kNoSwitch, "1.0", "crash"), std::nullopt);
+  EXPECT_EQ(drop_reason(c, kNoSwitch, "1.0", "usage", ""), ipc::DropReason::kCategoryOff);
+  EXPECT_EQ(drop_reason(c, kNoSwitch, "1.0", "crash", ""), std::nullopt);
   c.enabled = false;
-  EXPECT_EQ(drop_reason(c, kNoSwitch, "1.0", "usage"), ipc::DropReason::kDisabled);
-  EXPECT_EQ(drop_reason(c, kDoNotTrack, "1.0", "usage"), ipc::DropReason::kKillSwitch);
+  EXPECT_EQ(drop_reason(c, kNoSwitch, "1.0", "usage", ""), ipc::DropReason::kDisabled);
+  EXPECT_EQ(drop_reason(c, kDoNotTrack, "1.0", "usage", ""), ipc::DropReason::kKillSwitch);
+}
+
+TEST(DropReason, AnAppSwitchedOffIsDroppedAfterTheBlockersAndBeforeItsCategories) {
+  TelemetryConfig c = collecting();
+  c.apps["demo"].enabled = false;
+  c.categories["usage"] = false;
+  EXPECT_EQ(drop_reason(c, kNoSwitch, "1.0", "crash", "demo"), ipc::DropReason::kAppOff);
+  EXPECT_EQ(drop_reason(c, kNoSwitch, "1.0", "usage", "demo"), ipc::DropReason::kAppOff);
+  EXPECT_EQ(drop_reason(c, kNoSwitch, "1.0", "crash", "dollhousemcp"), std::nullopt);
+  EXPECT_EQ(drop_reason(c, kDoNotTrack, "1.0", "crash", "demo"), ipc::DropReason::kKillSwitch);
+  c.apps["demo"].enabled = true;
+  EXPECT_EQ(drop_reason(c, kNoSwitch, "1.0", "crash", "demo"), std::nullopt);
 }
 
 TEST(DropReason, EmptyCategoryIsDropped) {
-  EXPECT_EQ(drop_reason(collecting(), kNoSwitch, "1.0", ""), ipc::DropReason::kCategoryOff);
+  EXPECT_EQ(drop_reason(collecting(), kNoSwitch, "1.0", "", ""), ipc::DropReason::kCategoryOff);
 }
 
 TEST(ComparePolicyVersions, ComparesPartsAsNumbers) {

@@ -174,6 +174,49 @@ TEST_P(EventStoreContract, DeleteUnsentOfOneTypeKeepsOtherTypes) {
   EXPECT_EQ(*rest, 2);
 }
 
+TEST_P(EventStoreContract, PerAppStatsAndDeletionTouchOnlyThatApp) {
+  add(1, "error", "mcp-sent", "dollhousemcp");
+  add(2, "error", "mcp-unsent", "dollhousemcp");
+  add(3, "crash", "demo-sent", "demo");
+  add(4, "crash", "demo-unsent", "demo");
+  auto all = store().all();
+  ASSERT_TRUE(all);
+  mark_sent((*all)[0].id);
+  mark_sent((*all)[2].id);
+  auto stats = store().app_stats();
+  ASSERT_TRUE(stats);
+  ASSERT_EQ(stats->size(), 2u);
+  EXPECT_EQ(stats->at("demo").pending, 1);
+  EXPECT_EQ(stats->at("demo").sent, 1);
+  EXPECT_EQ(stats->at("dollhousemcp").pending, 1);
+  auto removed = store().delete_unsent_of_app("demo");
+  ASSERT_TRUE(removed);
+  EXPECT_EQ(*removed, 1);
+  EXPECT_EQ(all_bodies(store()), (std::vector<std::string>{"mcp-sent", "mcp-unsent", "demo-sent"}));
+}
+
+TEST_P(EventStoreContract, CountSinceCountsEventsAtOrAfterTheCutoff) {
+  add(10, "error", "a");
+  add(20, "error", "b");
+  add(30, "error", "c");
+  auto all = store().count_since(std::nullopt);
+  ASSERT_TRUE(all);
+  EXPECT_EQ(*all, 3);
+  auto since = store().count_since(20);
+  ASSERT_TRUE(since);
+  EXPECT_EQ(*since, 2);
+}
+
+TEST_P(EventStoreContract, UsageOfOneAppIsDeletedAlone) {
+  ASSERT_TRUE(store().put_usage_week({"2026-11-23", "demo"}, "{}"));
+  ASSERT_TRUE(store().put_usage_week({"2026-11-23", "dollhousemcp"}, "{}"));
+  ASSERT_TRUE(store().delete_usage_of_app("demo"));
+  auto weeks = store().usage_weeks();
+  ASSERT_TRUE(weeks);
+  ASSERT_EQ(weeks->size(), 1u);
+  EXPECT_EQ(weeks->begin()->first.app, "dollhousemcp");
+}
+
 // ---- eviction ----------------------------------------------------------------------------------
 
 TEST_P(EventStoreContract, EvictOlderThanRemovesEventsBeforeTheCutoffAndCountsUnsent) {

@@ -47,8 +47,9 @@ class EventStoreContract : public ::testing::TestWithParam<EventStoreFactory> {
   void mark_sent(std::int64_t id) { GetParam().mark_sent(*store_, dir_.path(), id); }
 
   // Appends and fails the test on error.
-  void add(std::int64_t created_ms, const std::string& type, const std::string& body) {
-    Status st = store_->append(created_ms, type, body);
+  void add(std::int64_t created_ms, const std::string& type, const std::string& body,
+           const std::string& app = "dollhousemcp") {
+    Status st = store_->append(created_ms, type, app, body);
     ASSERT_TRUE(st) << st.message();
   }
 

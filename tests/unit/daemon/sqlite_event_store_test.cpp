@@ -119,12 +119,44 @@ TEST(SqliteEventStore, OpenCreatesTheSchemaAtTheCurrentVersion) {
   }
 }
 
+TEST(SqliteEventStore, EventsFromBeforeTheAppColumnGetTheirAppFromTheBody) {
+  testing::TempDir dir;
+  const std::string path = db_path(dir.path());
+  {
+    // A database as schema 2 left it: no app column.
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    const char* schema2 =
+        "CREATE TABLE events (id INTEGER PRIMARY KEY AUTOINCREMENT, created_ms INTEGER NOT NULL, "
+        "event_type TEXT NOT NULL, body TEXT NOT NULL, bytes INTEGER NOT NULL, sent INTEGER NOT "
+        "NULL DEFAULT 0, batch_id TEXT);"
+        "CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;"
+        "CREATE TABLE usage_weeks (week_start TEXT PRIMARY KEY, data TEXT NOT NULL) WITHOUT "
+        "ROWID;"
+        "CREATE TABLE kv (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;"
+        "CREATE TABLE deletions (install_id TEXT PRIMARY KEY, requested_ms INTEGER NOT NULL) "
+        "WITHOUT ROWID;"
+        "INSERT INTO events (created_ms, event_type, body, bytes) VALUES "
+        "(1, 'error', '{\"app\":\"demo\"}', 14), (2, 'error', 'not json', 8);"
+        "PRAGMA user_version = 2;";
+    ASSERT_EQ(sqlite3_exec(db, schema2, nullptr, nullptr, nullptr), SQLITE_OK)
+        << sqlite3_errmsg(db);
+    sqlite3_close(db);
+  }
+  auto opened = SqliteEventStore::open(path, kNowMs);
+  ASSERT_TRUE(opened) << opened.status().message();
+  auto stats = opened->store->app_stats();
+  ASSERT_TRUE(stats) << stats.status().message();
+  EXPECT_EQ(stats->at("demo").pending, 1);
+  EXPECT_EQ(stats->at("").pending, 1);
+}
+
 TEST(SqliteEventStore, ReopeningAnExistingDatabaseKeepsItsVersionAndData) {
   testing::TempDir dir;
   {
     auto opened = SqliteEventStore::open(db_path(dir.path()), kNowMs);
     ASSERT_TRUE(opened);
-    ASSERT_TRUE(opened->store->append(1, "error", "kept"));
+    ASSERT_TRUE(opened->store->append(1, "error", "app", "kept"));
   }
   auto opened = SqliteEventStore::open(db_path(dir.path()), kNowMs + 1);
   ASSERT_TRUE(opened);
@@ -151,7 +183,7 @@ TEST(SqliteEventStore, FileOfRandomBytesIsMovedAsideAndAFreshDatabaseWorks) {
   EXPECT_EQ(opened->recovered_from, expected_aside);
   ASSERT_TRUE(fs::exists(expected_aside));
   EXPECT_EQ(fs::file_size(expected_aside), garbage.size()) << "the damaged file is kept whole";
-  ASSERT_TRUE(opened->store->append(1, "error", "fresh"));
+  ASSERT_TRUE(opened->store->append(1, "error", "app", "fresh"));
   auto all = opened->store->all();
   ASSERT_TRUE(all);
   ASSERT_EQ(all->size(), 1u);
@@ -170,7 +202,7 @@ TEST(SqliteEventStore, DirectoryAtTheDatabasePathIsMovedAsideWithItsContentAndAF
   EXPECT_TRUE(fs::is_directory(expected_aside));
   EXPECT_TRUE(fs::exists(expected_aside + "/inside")) << "what was there is kept whole";
   EXPECT_TRUE(fs::is_regular_file(path));
-  ASSERT_TRUE(opened->store->append(1, "error", "fresh"));
+  ASSERT_TRUE(opened->store->append(1, "error", "app", "fresh"));
   auto all = opened->store->all();
   ASSERT_TRUE(all);
   ASSERT_EQ(all->size(), 1u);
@@ -185,7 +217,7 @@ TEST(SqliteEventStore, FifoAtTheDatabasePathIsMovedAside) {
   ASSERT_TRUE(opened) << opened.status().message();
   EXPECT_TRUE(fs::is_fifo(opened->recovered_from));
   EXPECT_TRUE(fs::is_regular_file(path));
-  EXPECT_TRUE(opened->store->append(1, "error", "fresh"));
+  EXPECT_TRUE(opened->store->append(1, "error", "app", "fresh"));
 }
 
 TEST(SqliteEventStore, DamagedPagesAreMovedAside) {
@@ -195,7 +227,7 @@ TEST(SqliteEventStore, DamagedPagesAreMovedAside) {
     auto opened = SqliteEventStore::open(path, kNowMs);
     ASSERT_TRUE(opened);
     for (int i = 0; i < 200; ++i) {
-      ASSERT_TRUE(opened->store->append(i, "error", std::string(500, 'x')));
+      ASSERT_TRUE(opened->store->append(i, "error", "app", std::string(500, 'x')));
     }
   }
   {
@@ -225,7 +257,7 @@ TEST(SqliteEventStore, NewerSchemaIsRefusedAndTheFileLeftAlone) {
   {
     auto opened = SqliteEventStore::open(path, kNowMs);
     ASSERT_TRUE(opened);
-    ASSERT_TRUE(opened->store->append(1, "error", "from the future"));
+    ASSERT_TRUE(opened->store->append(1, "error", "app", "from the future"));
   }
   RawDb(path).exec("PRAGMA user_version = " + std::to_string(SqliteEventStore::kSchemaVersion + 1));
   auto opened = SqliteEventStore::open(path, kNowMs);

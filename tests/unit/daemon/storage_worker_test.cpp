@@ -79,7 +79,7 @@ class StorageWorkerTest : public ::testing::Test {
 
   static StorageWorker::Task append_task(std::int64_t created_ms, std::string body) {
     return [created_ms, body = std::move(body)](StorageContext& ctx) {
-      Status st = ctx.store.append(created_ms, "error", body);
+      Status st = ctx.store.append(created_ms, "error", "app", body);
       EXPECT_TRUE(st) << st.message();
       ctx.appended = true;
     };
@@ -119,7 +119,7 @@ TEST_F(StorageWorkerTest, CompletionRunsAfterCommitWithOkAndSeesDurableData) {
   std::promise<Outcome> done;
   const std::string db = path();
   worker->post([&done, db](StorageContext& ctx) {
-    ASSERT_TRUE(ctx.store.append(kNowMs, "error", "durable"));
+    ASSERT_TRUE(ctx.store.append(kNowMs, "error", "app", "durable"));
     ctx.appended = true;
     ctx.on_commit.push_back([&done, db](const Status& st) {
       // A second connection sees only committed data.
@@ -239,7 +239,7 @@ TEST_F(StorageWorkerTest, OverTheByteCapTheOldestAreEvicted) {
 TEST_F(StorageWorkerTest, TasksThatAppendNothingDoNotEvict) {
   {
     auto store = open_store();
-    for (int i = 0; i < 5; ++i) ASSERT_TRUE(store->append(i, "error", "pre"));
+    for (int i = 0; i < 5; ++i) ASSERT_TRUE(store->append(i, "error", "app", "pre"));
   }
   StorageLimits small{2, 1'000'000, 1024};
   auto worker = start_worker(small);
@@ -254,7 +254,7 @@ TEST_F(StorageWorkerTest, ATaskThatThrowsDoesNotStopTheOthers) {
   worker->post([](StorageContext&) { throw std::runtime_error("boom"); });
   std::promise<Status> done;
   worker->post([&done](StorageContext& ctx) {
-    ASSERT_TRUE(ctx.store.append(1, "error", "after the throw"));
+    ASSERT_TRUE(ctx.store.append(1, "error", "app", "after the throw"));
     ctx.on_commit.push_back([&done](const Status& st) { done.set_value(st); });
   });
   auto f = done.get_future();
@@ -269,7 +269,7 @@ TEST_F(StorageWorkerTest, FailedBatchReportsTheErrorAndKeepsNothing) {
   break_counter_writes(true);
   std::promise<Status> done;
   worker->post([&done](StorageContext& ctx) {
-    ASSERT_TRUE(ctx.store.append(1, "error", "lost"));
+    ASSERT_TRUE(ctx.store.append(1, "error", "app", "lost"));
     ctx.appended = true;
     ctx.count("accepted");
     ctx.on_commit.push_back([&done](const Status& st) { done.set_value(st); });
@@ -300,7 +300,7 @@ TEST_F(StorageWorkerTest, StorageErrorCountSurvivesARestart) {
   // A later batch that changes no counter of its own.
   std::promise<Status> later;
   worker->post([&later](StorageContext& ctx) {
-    ASSERT_TRUE(ctx.store.append(2, "error", "later"));
+    ASSERT_TRUE(ctx.store.append(2, "error", "app", "later"));
     ctx.on_commit.push_back([&later](const Status& st) { later.set_value(st); });
   });
   auto f = later.get_future();

@@ -82,9 +82,18 @@ class CommandFixture {
         channel(io, storage),
         maintenance(io, clock, consent, channel, platform,
                     [this](std::int64_t n) { uploader.on_events_accepted(n); }),
-        facts{"9.9.9", 4242, format_iso8601(kMonday), dir.path(), dir.file("telemetry.sock")},
-        context{consent, channel,  uploader, maintenance, scrubber,
-                clock,   platform, facts,    connections},
+        facts{"9.9.9", 4242, format_iso8601(kMonday), dir.path(), dir.file("telemetry.sock"), ""},
+        context{consent,
+                apps,
+                channel,
+                uploader,
+                maintenance,
+                scrubber,
+                clock,
+                platform,
+                facts,
+                connections,
+                [this] { ++stop_requests; }},
         dispatcher(context) {
     Status st = storage.start();
     EXPECT_TRUE(st) << st.message();
@@ -162,6 +171,8 @@ class CommandFixture {
   Maintenance maintenance;
   DaemonFacts facts;
   ConnectionCounts connections;
+  AppRegistry apps;
+  int stop_requests = 0;
   CommandContext context;
   Dispatcher dispatcher;
 
