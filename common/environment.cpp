@@ -3,7 +3,6 @@
 #include "common/environment.hpp"
 
 #include <algorithm>
-#include <array>
 #include <cctype>
 
 #include "common/environment_internal.hpp"
@@ -47,25 +46,38 @@ std::string pipe_name_for_sid(const std::string& sid) {
   return "\\\\.\\pipe\\dollhouse-telemetry-" + sid;
 }
 
-std::string detect_ci(const EnvLookup& env) {
+const std::vector<std::string>& ci_variables() {
   // Variables that CI systems set and that people do not set by hand on a workstation.
-  static constexpr std::array<const char*, 16> kCiVariables = {"CI",
-                                                               "CONTINUOUS_INTEGRATION",
-                                                               "GITHUB_ACTIONS",
-                                                               "GITLAB_CI",
-                                                               "BUILDKITE",
-                                                               "JENKINS_URL",
-                                                               "TF_BUILD",
-                                                               "CIRCLECI",
-                                                               "TRAVIS",
-                                                               "TEAMCITY_VERSION",
-                                                               "BITBUCKET_BUILD_NUMBER",
-                                                               "CODEBUILD_BUILD_ID",
-                                                               "DRONE",
-                                                               "APPVEYOR",
-                                                               "SEMAPHORE",
-                                                               "BUILD_BUILDID"};
-  for (const char* name : kCiVariables) {
+  static const std::vector<std::string> k = {"CI",
+                                             "CONTINUOUS_INTEGRATION",
+                                             "GITHUB_ACTIONS",
+                                             "GITLAB_CI",
+                                             "BUILDKITE",
+                                             "JENKINS_URL",
+                                             "TF_BUILD",
+                                             "CIRCLECI",
+                                             "TRAVIS",
+                                             "TEAMCITY_VERSION",
+                                             "BITBUCKET_BUILD_NUMBER",
+                                             "CODEBUILD_BUILD_ID",
+                                             "DRONE",
+                                             "APPVEYOR",
+                                             "SEMAPHORE",
+                                             "BUILD_BUILDID"};
+  return k;
+}
+
+const std::vector<std::string>& kill_switch_variables() {
+  static const std::vector<std::string> k = [] {
+    std::vector<std::string> names = {"DO_NOT_TRACK", "DOLLHOUSE_TELEMETRY"};
+    for (const auto& ci : ci_variables()) names.push_back(ci);
+    return names;
+  }();
+  return k;
+}
+
+std::string detect_ci(const EnvLookup& env) {
+  for (const std::string& name : ci_variables()) {
     auto v = env(name);
     if (!is_set(v)) continue;
     std::string l = lower(*v);

@@ -10,6 +10,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/status.hpp"
 
@@ -53,5 +54,10 @@ int current_process_id();
 
 // The name of the CI variable that is set, or empty when none is.
 std::string detect_ci(const EnvLookup& env);
+// The CI variables detect_ci looks at.
+const std::vector<std::string>& ci_variables();
+// Every variable evaluate_kill_switches reads (DO_NOT_TRACK, DOLLHOUSE_TELEMETRY and the CI
+// variables): what dollhousectl leaves out of the environment of a daemon it starts.
+const std::vector<std::string>& kill_switch_variables();
 
 }  // namespace dollhouse

@@ -81,10 +81,10 @@ BoxFacts box_facts(const json& status, const std::string& app) {
   if (!app.empty()) {
     f.apps.push_back(app);
   } else {
+    // Every app status lists: seen since the daemon started, with events stored, or with a
+    // setting of its own.
     for (const auto& a : status.value(ipc::field::kApps, json::array())) {
-      if (a.value("seen", false) || a.value("enabled", true) == false) {
-        f.apps.push_back(a.value("name", ""));
-      }
+      f.apps.push_back(a.value("name", ""));
     }
   }
   f.endpoint_host = url_host(status.value("upload", json::object()).value("endpoint", ""));
@@ -92,7 +92,7 @@ BoxFacts box_facts(const json& status, const std::string& app) {
   return f;
 }
 
-std::string describe_choice(ipc::ConsentAnswer answer, bool valid, bool app_off,
+std::string describe_choice(ipc::ConsentAnswer answer, bool valid, bool app_off, bool nothing_on,
                             const std::string& app, const std::string& answered_at) {
   const std::string when = answered_at.empty() ? "" : " on " + answered_at.substr(0, 10);
   switch (answer) {
@@ -105,6 +105,11 @@ std::string describe_choice(ipc::ConsentAnswer answer, bool valid, bool app_off,
     case ipc::ConsentAnswer::kGiven:
       if (!valid) return "you said yes" + when + " to an older policy: nothing is collected";
       if (app_off) return "on, but switched off for " + app;
+      if (nothing_on) {
+        return "you said yes" + when +
+               ", but every category is off (level off): nothing is "
+               "collected";
+      }
       return "on: you said yes" + when;
   }
   return "";

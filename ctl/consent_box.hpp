@@ -28,7 +28,8 @@ struct BoxFacts {
 BoxFacts box_facts(const nlohmann::json& status, const std::string& app);
 
 // "yes, given 2026-11-30T12:00:00Z", "declined ...", "withdrawn ...", "" when not answered.
-std::string describe_choice(ipc::ConsentAnswer answer, bool valid, bool app_off,
+// `nothing_on`: consent was given with every category off (level off).
+std::string describe_choice(ipc::ConsentAnswer answer, bool valid, bool app_off, bool nothing_on,
                             const std::string& app, const std::string& answered_at);
 
 // The host of an http(s) URL ("" when it has none).

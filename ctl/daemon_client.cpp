@@ -77,30 +77,6 @@ std::string shell_command(const std::vector<std::string>& args) {
 
 }  // namespace
 
-const std::vector<std::string>& kill_switch_variables() {
-  // The CI names are those of detect_ci in common/environment.cpp, which keeps its list private;
-  // the two lists must name the same variables.
-  static const std::vector<std::string> kNames = {"DO_NOT_TRACK",
-                                                  "DOLLHOUSE_TELEMETRY",
-                                                  "CI",
-                                                  "CONTINUOUS_INTEGRATION",
-                                                  "GITHUB_ACTIONS",
-                                                  "GITLAB_CI",
-                                                  "BUILDKITE",
-                                                  "JENKINS_URL",
-                                                  "TF_BUILD",
-                                                  "CIRCLECI",
-                                                  "TRAVIS",
-                                                  "TEAMCITY_VERSION",
-                                                  "BITBUCKET_BUILD_NUMBER",
-                                                  "CODEBUILD_BUILD_ID",
-                                                  "DRONE",
-                                                  "APPVEYOR",
-                                                  "SEMAPHORE",
-                                                  "BUILD_BUILDID"};
-  return kNames;
-}
-
 Status DaemonClient::resolve() {
   if (!socket_path_.empty()) return Status::ok();
   const EnvLookup env = process_env();
@@ -144,6 +120,7 @@ std::string DaemonClient::start_hint() const {
 Status DaemonClient::start_daemon() {
   const std::string binary = daemon_binary();
   const std::vector<std::string> args = {binary, "--home", data_root_, "--socket", socket_path_};
+  // Kill switches are per process: the caller's never silence the user's daemon.
   auto spawned = platform::spawn_daemon(args, kill_switch_variables());
   if (!spawned) {
     if (spawned.status().code() != platform::kCannotRun) {

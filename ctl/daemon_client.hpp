@@ -30,11 +30,6 @@ struct GlobalOptions {
   std::vector<std::string> command;
 };
 
-// The environment variables a daemon started by dollhousectl must not inherit: the kill switches
-// are per process (DO_NOT_TRACK, DOLLHOUSE_TELEMETRY and the CI markers that
-// common/environment.cpp's detect_ci reads), so the caller's never silence the user's daemon.
-const std::vector<std::string>& kill_switch_variables();
-
 class DaemonClient {
  public:
   explicit DaemonClient(GlobalOptions options) : options_(std::move(options)) {}

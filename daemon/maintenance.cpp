@@ -74,6 +74,24 @@ void Maintenance::run() {
   }
   const std::string install_id = consent_.config().install_id;
   storage_.post([=, this](StorageContext& ctx) {
+    if (!withdrawn) {
+      // Nothing unsent of an app the user switched off is ever uploaded, also when the disk was
+      // full when it was switched off.
+      bool failed = false;
+      for (const auto& app : apps_off) {
+        auto n = ctx.store.delete_unsent_of_app(app);
+        if (!n) {
+          failed = true;
+        } else if (*n > 0) {
+          ctx.count(counter::dropped(ipc::DropReason::kWithdrawn), *n);
+        }
+      }
+      if (failed) {
+        storage_.after_commit(ctx, [this](const Status&) {
+          reschedule(std::chrono::duration_cast<std::chrono::milliseconds>(kPersistRetryInterval));
+        });
+      }
+    }
     if (withdrawn) {
       // Nothing unsent outlives a withdrawal, also when the disk was full at the time.
       auto n = ctx.store.delete_unsent(std::nullopt);

@@ -2,7 +2,7 @@
 // user's maxDataRetention are deleted, and usage rollups of weeks that have ended become one
 // weekly_summary event each (or are dropped, when usage is off). It also finishes what a full
 // disk interrupted: a withdrawal not yet saved to telemetry.json is saved, and unsent events
-// left after a withdrawal are deleted; while either is pending it runs every
+// left after a withdrawal, or of an app the user switched off, are deleted; while either is pending it runs every
 // kPersistRetryInterval.
 //
 // I/O thread: start(), stop() and run() read the consent state there and hand the storage thread

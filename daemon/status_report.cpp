@@ -101,10 +101,22 @@ Result<json> complete_status(json status, StorageContext& ctx) {
       {"writeError", ctx.last_write_error.empty() ? json() : json(ctx.last_write_error)}};
   // Each app's share of the local log; events from before apps were recorded count under "".
   if (auto per_app = ctx.store.app_stats()) {
-    for (auto& entry : status[ipc::field::kApps]) {
+    json& apps = status[ipc::field::kApps];
+    for (auto& entry : apps) {
       auto it = per_app->find(entry.value("name", ""));
       entry["pending"] = it == per_app->end() ? 0 : it->second.pending;
       entry["sent"] = it == per_app->end() ? 0 : it->second.sent;
+      if (it != per_app->end()) per_app->erase(it);
+    }
+    // Apps with stored events that have not said hello since the daemon started (and have no
+    // setting, or they would be listed already).
+    for (const auto& [name, counts] : *per_app) {
+      if (name.empty()) continue;
+      apps.push_back({{"name", name},
+                      {"enabled", true},
+                      {"seen", false},
+                      {"pending", counts.pending},
+                      {"sent", counts.sent}});
     }
   }
   auto deletions = ctx.store.pending_deletions();

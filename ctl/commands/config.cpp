@@ -85,7 +85,17 @@ int set(DaemonClient& client, const ConfigOptions& o) {
   }
   auto reply = client.request("config", {{"set", {{field_of(o.key), value}}}});
   if (!reply) return report_failure(reply.status());
-  if (!reply->value("ok", false)) return report_error_reply(*reply);
+  if (!reply->value("ok", false)) {
+    const json& error = (*reply)["error"];
+    if (error.value("code", "") != "invalid_request") return report_error_reply(*reply);
+    // A value the daemon refused is a usage error, said in the words the user typed.
+    std::string message = error.value("message", "invalid value");
+    if (auto at = message.find(ipc::field::kMaxDataRetention); at != std::string::npos) {
+      message.replace(at, std::string(ipc::field::kMaxDataRetention).size(), "retention");
+    }
+    std::cerr << "dollhousectl: " << message << "\n";
+    return kExitUsage;
+  }
   if (client.options().json) {
     std::cout << reply->dump(2) << "\n";
     return kExitOk;

@@ -58,9 +58,10 @@ std::string joined(const std::vector<std::string>& names) {
 
 struct Current {
   ConsentAnswer answer = ConsentAnswer::kNotAnswered;
-  bool valid = false;    // a yes for the current policy
-  bool app_off = false;  // --app names an app the user switched off
-  std::string policy;    // the daemon's current policy version
+  bool valid = false;       // a yes for the current policy
+  bool app_off = false;     // --app names an app the user switched off
+  bool nothing_on = false;  // every category is off (level off)
+  std::string policy;       // the daemon's current policy version
   std::string answered_at;
 };
 
@@ -72,6 +73,7 @@ Current current_choice(const json& status, const std::string& app) {
   c.valid = consent.value("valid", false);
   c.policy = consent.value(ipc::field::kCurrentPolicyVersion, "1.0");
   c.answered_at = consent["timestamp"].is_string() ? consent["timestamp"].get<std::string>() : "";
+  c.nothing_on = status.value("level", "") == "off";
   if (!app.empty()) {
     for (const auto& a : status.value(ipc::field::kApps, json::array())) {
       if (a.value("name", "") == app) c.app_off = !a.value("enabled", true);
@@ -101,7 +103,7 @@ int run_consent(DaemonClient& client, const std::string& app) {
   if (!status->value("ok", false)) return report_error_reply(*status);
   const Current c = current_choice(*status, app);
   BoxFacts facts = box_facts(*status, app);
-  facts.current = describe_choice(c.answer, c.valid, c.app_off, app, c.answered_at);
+  facts.current = describe_choice(c.answer, c.valid, c.app_off, c.nothing_on, app, c.answered_at);
   std::cout << consent_box(facts);
   const std::string for_apps = joined(facts.apps);
   const bool has_choice =
@@ -146,10 +148,15 @@ int run_consent(DaemonClient& client, const std::string& app) {
   // The user has answered before: offer to keep that answer.
   const bool on = c.answer == ConsentAnswer::kGiven && !(c.app_off && !app.empty());
   const std::string subject = app.empty() ? "telemetry" : "telemetry for " + app;
-  Reply r = ask("Keep " + subject + " " + (on ? "on" : "off") + "? [Y/n] ");
+  const std::string state = !on ? "off" : c.nothing_on ? "on with every category off" : "on";
+  Reply r = ask("Keep " + subject + " " + state + "? [Y/n] ");
   if (r != Reply::kNo) {
     if (!client.options().json) {
-      std::cout << "Kept your choice: " << subject << " stays " << (on ? "on" : "off") << ".\n";
+      std::cout << "Kept your choice: " << subject << " stays " << state << ".\n";
+      if (on && c.nothing_on) {
+        std::cout << "Nothing is collected at level off; choose what to share with: "
+                     "dollhousectl telemetry enable --level all\n";
+      }
     }
     return kExitOk;
   }

@@ -93,9 +93,11 @@ void handle_hello(CommandContext& ctx, const std::shared_ptr<Connection>& connec
                                   " installation or update events");
       return;
     }
+    ctx.apps.saw(info, ctx.clock.now());
     setup = take_setup(ctx, info, *it);
+  } else {
+    ctx.apps.saw(info, ctx.clock.now());
   }
-  ctx.apps.saw(info, ctx.clock.now());
   connection->app = std::move(info);
   nlohmann::json reply = {{"protocol", ipc::kProtocolVersion},
                           {"daemonVersion", ctx.facts.version},
