@@ -200,6 +200,9 @@ Status DaemonClient::connect() {
 
 Result<json> DaemonClient::request(const std::string& op, json fields,
                                    std::chrono::milliseconds timeout) {
+  // The daemon closes connections that stay idle (a person reading the consent box may take
+  // long): one idle for a while is replaced before it is used, so the request is never lost.
+  if (conn_.is_open() && Clock::now() - last_reply_ > kReconnectAfterIdle) conn_.close();
   if (Status st = connect(); !st) return st;
   json req = std::move(fields);
   req["v"] = ipc::kProtocolVersion;
@@ -220,7 +223,10 @@ Result<json> DaemonClient::request(const std::string& op, json fields,
                            "no reply from the daemon: " + line.status().message());
     }
     json reply = json::parse(*line, nullptr, false);
-    if (reply.is_object() && reply.value("id", json()) == json(id)) return reply;
+    if (reply.is_object() && reply.value("id", json()) == json(id)) {
+      last_reply_ = Clock::now();
+      return reply;
+    }
   }
 }
 

@@ -30,6 +30,10 @@ struct GlobalOptions {
   std::vector<std::string> command;
 };
 
+// A connection idle this long is opened again before the next request: the daemon closes idle
+// connections after kIdleTimeout (10 minutes, daemon/session.hpp).
+inline constexpr auto kReconnectAfterIdle = std::chrono::minutes(5);
+
 class DaemonClient {
  public:
   explicit DaemonClient(GlobalOptions options) : options_(std::move(options)) {}
@@ -59,6 +63,7 @@ class DaemonClient {
   bool socket_given_ = false;  // by --socket or DOLLHOUSE_TELEMETRY_SOCKET
   ipc::LineConnection conn_;
   std::int64_t next_id_ = 1;
+  std::chrono::steady_clock::time_point last_reply_ = std::chrono::steady_clock::now();
 };
 
 // Prints a failed reply or connection error and returns the matching exit code.

@@ -38,7 +38,11 @@ inline constexpr std::int64_t kBatchMaxEvents = 500;
 inline constexpr std::int64_t kBatchMaxBytes = 512 * 1024;        // uncompressed JSON
 inline constexpr std::size_t kGzipThresholdBytes = 1024;          // bodies above this are gzipped
 inline constexpr auto kFlushInterval = std::chrono::minutes(60);  // while anything is pending
-inline constexpr auto kBackoffBase = std::chrono::seconds(60);
+// The first retry window after a failure. A third of the flush interval: after a server outage
+// the fleet's retries spread over many minutes, so the first minute after recovery sees less
+// than twice the steady rate (tests/unit/upload/fleet_backoff_test.cpp; a 60 s base gave 4x).
+// Uploads are hourly anyway, so a failed one waiting up to 20 minutes costs nothing.
+inline constexpr auto kBackoffBase = std::chrono::minutes(20);
 inline constexpr auto kBackoffCap = std::chrono::hours(6);
 inline constexpr auto kMaxRetryAfter = std::chrono::hours(24);  // a longer Retry-After is cut
 inline constexpr auto kShutdownFlushDeadline = std::chrono::seconds(3);
