@@ -148,6 +148,11 @@ void Uploader::load(const json& state) {
   consecutive_failures_ = state.value("consecutiveFailures", 0);
   if (auto ms = state.value("nextAttemptMs", std::int64_t{0}); ms > 0) {
     next_attempt_ = from_unix_millis(ms);
+    // A stored attempt further out than any wait the daemon ever sets means the wall clock was
+    // set back since it was stored: wait the longest legitimate time, never a year.
+    const SystemTime latest =
+        clock_.now() + std::max(settings_.backoff_cap, settings_.max_retry_after);
+    if (*next_attempt_ > latest) next_attempt_ = latest;
   }
   last_success_ = state.value("lastSuccess", "");
   last_error_ = state.value("lastError", "");

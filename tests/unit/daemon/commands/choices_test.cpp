@@ -262,3 +262,28 @@ TEST(ExportCommand, ActiveDaysIsACountOfDays) {
 
 }  // namespace
 }  // namespace dollhouse::daemon::testing
+
+namespace dollhouse::daemon::testing {
+namespace {
+
+TEST(UploadSchedule, AStoredAttemptAYearAheadIsWaitedForAtMostTheLongestLegitimateWait) {
+  // The wall clock was set back a year after the schedule was stored: the stored attempt lies a
+  // year ahead. The daemon must not stall for a year.
+  CommandFixture f;
+  const UploadSettings settings = default_upload_settings();
+  Uploader uploader(f.io, f.storage, f.clock, f.random, ::dollhouse::testing::kRefusedEndpoint, "",
+                    settings, [] { return std::optional<ipc::Blocker>(); });
+  UploadSnapshot snapshot;
+  const std::int64_t a_year_ms = std::int64_t{365} * 24 * 3600 * 1000;
+  snapshot.state = {{"consecutiveFailures", 3},
+                    {"nextAttemptMs", to_unix_millis(f.clock.now()) + a_year_ms}};
+  snapshot.pending_events = 1;
+  uploader.start(snapshot);
+  SystemTime next;
+  ASSERT_TRUE(parse_iso8601(uploader.status_json()["nextAttempt"].get<std::string>(), next));
+  EXPECT_LE(next - f.clock.now(), std::max(settings.backoff_cap, settings.max_retry_after));
+  EXPECT_GT(next, f.clock.now()) << "the backoff itself is kept";
+}
+
+}  // namespace
+}  // namespace dollhouse::daemon::testing
