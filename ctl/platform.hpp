@@ -7,6 +7,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -81,6 +82,9 @@ struct CommandOutput {
 CommandOutput run_command(const std::vector<std::string>& args);
 
 bool stdin_is_terminal();
+
+// Whether a process with this id still runs (one of this user's: the daemon).
+bool process_running(std::int64_t pid);
 
 // Makes a write to a closed pipe an error instead of a fatal signal (POSIX; no-op on Windows).
 void ignore_broken_pipe();

@@ -322,6 +322,26 @@ CommandOutput run_command(const std::vector<std::string>& args) {
   return result;
 }
 
+bool process_running(std::int64_t pid) {
+  if (pid <= 0) return false;
+  // A zombie (the daemon this very process started and nobody reaped yet) has ended too.
+  int status = 0;
+  if (::waitpid(static_cast<pid_t>(pid), &status, WNOHANG) == static_cast<pid_t>(pid)) {
+    return false;
+  }
+  if (::kill(static_cast<pid_t>(pid), 0) != 0 && errno != EPERM) return false;
+  // Another process's child that has ended but was not reaped yet (a zombie, state Z in
+  // /proc/<pid>/stat after the parenthesised name) has ended too.
+  std::FILE* stat = std::fopen(("/proc/" + std::to_string(pid) + "/stat").c_str(), "r");
+  if (stat == nullptr) return true;
+  char buf[512] = {};
+  const std::size_t n = std::fread(buf, 1, sizeof buf - 1, stat);
+  std::fclose(stat);
+  const std::string text(buf, n);
+  const auto close = text.rfind(')');
+  return close == std::string::npos || close + 2 >= text.size() || text[close + 2] != 'Z';
+}
+
 bool stdin_is_terminal() {
   return ::isatty(STDIN_FILENO) == 1;
 }

@@ -298,6 +298,15 @@ CommandOutput run_command(const std::vector<std::string>& args) {
   return result;
 }
 
+bool process_running(std::int64_t pid) {
+  if (pid <= 0) return false;
+  HANDLE process = ::OpenProcess(SYNCHRONIZE, FALSE, static_cast<DWORD>(pid));
+  if (process == nullptr) return false;
+  const bool running = ::WaitForSingleObject(process, 0) == WAIT_TIMEOUT;
+  ::CloseHandle(process);
+  return running;
+}
+
 bool stdin_is_terminal() {
   return ::_isatty(::_fileno(stdin)) != 0;
 }

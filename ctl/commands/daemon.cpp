@@ -7,6 +7,7 @@
 
 #include "ctl/commands/commands.hpp"
 #include "ctl/format.hpp"
+#include "ctl/platform.hpp"
 
 namespace dollhouse::ctl {
 
@@ -28,7 +29,11 @@ int daemon_status(DaemonClient& client) {
   auto reply = probe.request("status");
   if (!reply) {
     if (client.options().json) std::cout << json{{"running", false}}.dump(2) << "\n";
-    return report_failure(reply.status());
+    if (reply.status().code() != ipc::line_error::kUnreachable)
+      return report_failure(reply.status());
+    std::cerr << "dollhousectl: the daemon is not running (socket " << probe.socket_path()
+              << "); start it with: dollhousectl daemon restart\n";
+    return kExitUnreachable;
   }
   if (!reply->value("ok", false)) return report_error_reply(*reply);
   const json& d = (*reply)["daemon"];
@@ -66,10 +71,10 @@ std::optional<std::int64_t> stop_daemon(DaemonClient& client, int& rc) {
   }
   const std::int64_t pid = reply->value("pid", std::int64_t{0});
   auto deadline = Clock::now() + kStopWait;
+  // Stopped means the process has ended: it closes its socket first and may still finish an
+  // upload and release its lock after that, so a new daemon started earlier would be refused.
   while (Clock::now() < deadline) {
-    DaemonClient again(without_start(client.options()));
-    auto st = again.connect();
-    if (!st) return pid;
+    if (!platform::process_running(pid)) return pid;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   std::cerr << "dollhousectl: the daemon (pid " << pid << ") was asked to stop but still answers "

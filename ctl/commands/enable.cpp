@@ -120,14 +120,16 @@ void add_enable_command(CLI::App& parent, GlobalOptions& global, Action& run) {
   auto* crashes = cmd->add_flag("--only-crashes", o->only_crashes, "Collect crash reports only");
   auto* installs = cmd->add_flag("--only-installations", o->only_installations,
                                  "Collect installation events only");
-  cmd->add_flag("--no-performance", o->no_performance, "Leave out performance timings");
+  auto* no_performance =
+      cmd->add_flag("--no-performance", o->no_performance, "Leave out performance timings");
   auto* level = cmd->add_option("--level", o->level, "all, error (crashes and errors), crash, off")
                     ->check(CLI::IsMember({"all", "error", "crash", "off"}));
   auto* app = cmd->add_option("--app", o->app,
                               "Allow one app again (after disable --app); consent itself is "
                               "unchanged");
   crashes->excludes(installs);
-  level->excludes(crashes)->excludes(installs);
+  // A level names every category, performance included.
+  level->excludes(crashes)->excludes(installs)->excludes(no_performance);
   app->excludes(crashes)->excludes(installs)->excludes(level);
   cmd->add_flag("--json", global.json, "Print the resulting consent as JSON");
   cmd->callback([&run, o] { run = [o](DaemonClient& c) { return enable(c, *o); }; });

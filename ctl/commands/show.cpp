@@ -61,6 +61,10 @@ std::string empty_log_text(const json& reply, const std::string& since) {
   const bool consented = answer
                              ? *answer == ipc::ConsentAnswer::kGiven
                              : given != consent->end() && given->is_boolean() && given->get<bool>();
+  if (!since.empty() && consented) {
+    // Older entries may exist; only this time range is empty.
+    return out + "Without --since: dollhousectl telemetry show\n";
+  }
   if (!consented) {
     if (answer == ipc::ConsentAnswer::kDeclined) {
       out += "You declined telemetry, so nothing is collected";
