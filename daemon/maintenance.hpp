@@ -2,8 +2,8 @@
 // user's maxDataRetention are deleted, and usage rollups of weeks that have ended become one
 // weekly_summary event each (or are dropped, when usage is off). It also finishes what a full
 // disk interrupted: a withdrawal not yet saved to telemetry.json is saved, and unsent events
-// left after a withdrawal, or of an app the user switched off, are deleted; while either is pending it runs every
-// kPersistRetryInterval.
+// left after a withdrawal, or of an app the user switched off, are deleted; while either is pending
+// it runs every kPersistRetryInterval.
 //
 // I/O thread: start(), stop() and run() read the consent state there and hand the storage thread
 // a task with copies of what it needs.

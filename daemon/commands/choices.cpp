@@ -59,27 +59,25 @@ std::optional<std::string> read_preferences(const json& b, TelemetryConfig& conf
   return std::nullopt;
 }
 
-bool PurgePlan::empty() const {
-  return !everything && event_types.empty() && !usage && !strip_performance && apps.empty() &&
-         !retention_ms;
-}
-
-PurgePlan plan_purge(const TelemetryConfig& before, const TelemetryConfig& after, bool collecting,
-                     SystemTime now) {
+PurgePlan plan_purge(const TelemetryConfig& before, const TelemetryConfig& after, SystemTime now) {
   PurgePlan plan;
-  plan.everything = !collecting;
-  if (collecting) {
+  // Without consent nothing unsent may stay; otherwise only what this change switched off goes.
+  plan.everything = !after.consent_given;
+  auto switched_off = [&](const std::string& category) {
+    return before.category_enabled(category) && !after.category_enabled(category);
+  };
+  if (!plan.everything) {
     for (const auto& [name, on] : after.categories) {
-      if (!on) {
+      if (switched_off(name)) {
         for (auto& t : event_types_of(name)) plan.event_types.push_back(t);
       }
     }
-    plan.strip_performance = !after.category_enabled("performance");
+    plan.strip_performance = switched_off("performance");
     for (const auto& [name, app] : after.apps) {
       if (!app.enabled && before.app_enabled(name)) plan.apps.push_back(name);
     }
   }
-  plan.usage = !collecting || !after.category_enabled("usage");
+  plan.usage = plan.everything || switched_off("usage");
   if (after.max_data_retention < before.max_data_retention) {
     plan.retention_ms = to_unix_millis(now) - after.max_data_retention * kDayMs;
   }

@@ -28,13 +28,12 @@ struct PurgePlan {
   bool strip_performance = false;            // timings out of queued summaries
   std::vector<std::string> apps;             // apps switched off
   std::optional<std::int64_t> retention_ms;  // events accepted before this go (retention cut)
-  bool empty() const;
 };
 
-// The plan for going from `before` to `after`; `collecting` says whether `after` collects at
-// all.
-PurgePlan plan_purge(const TelemetryConfig& before, const TelemetryConfig& after, bool collecting,
-                     SystemTime now);
+// What going from `before` to `after` switched off: everything unsent when `after` has no
+// consent; else the categories and apps that were on and are off now, and events past a
+// shortened retention.
+PurgePlan plan_purge(const TelemetryConfig& before, const TelemetryConfig& after, SystemTime now);
 
 struct Choice {
   TelemetryConfig config;

@@ -74,16 +74,7 @@ void handle_config(CommandContext& ctx, const std::shared_ptr<Connection>& conne
       return;
     }
   }
-  const bool collecting = !ctx.consent.blocker().has_value();
-  choice.purge = plan_purge(before, choice.config, collecting, ctx.clock.now());
-  // Only what this change switched off goes; a config change never withdraws consent.
-  choice.purge.everything = false;
-  if (level_of(choice.config.categories) == level_of(before.categories)) {
-    choice.purge.event_types.clear();
-    choice.purge.usage = false;
-    choice.purge.strip_performance = false;
-  }
-  choice.purge.apps.clear();
+  choice.purge = plan_purge(before, choice.config, ctx.clock.now());
   if (new_endpoint && !ctx.facts.endpoint_override.empty()) {
     choice.reply["warning"] = ctx.facts.endpoint_override +
                               " chose the endpoint when the daemon started and still wins; the "

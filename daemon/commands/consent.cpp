@@ -29,13 +29,7 @@ void choose_for_app(CommandContext& ctx, const std::shared_ptr<Connection>& conn
   } else {
     choice.config.apps[app].enabled = false;
   }
-  const bool collecting = !ctx.consent.blocker().has_value();
-  choice.purge = plan_purge(ctx.consent.config(), choice.config, collecting, ctx.clock.now());
-  // Only the app's own deletion: the rest of the plan is what was off already.
-  choice.purge.event_types.clear();
-  choice.purge.usage = false;
-  choice.purge.strip_performance = false;
-  choice.purge.everything = false;
+  choice.purge = plan_purge(ctx.consent.config(), choice.config, ctx.clock.now());
   choice.holds_unsaved = !enable;
   choice.reply[ipc::field::kApp] = {{"name", app}, {"enabled", enable}};
   spdlog::info("an app was switched {} by the user", enable ? "on" : "off");
@@ -111,7 +105,7 @@ void handle_consent(CommandContext& ctx, const std::shared_ptr<Connection>& conn
             : ConsentAnswer::kDeclined;
   }
   Choice choice;
-  choice.purge = plan_purge(before, config, enable, ctx.clock.now());
+  choice.purge = plan_purge(before, config, ctx.clock.now());
   choice.config = std::move(config);
   // A no holds at once, even when telemetry.json cannot be written (a full disk): the file
   // follows as soon as it can (ConsentState::retry_save). A yes is given only once it is on disk.

@@ -10,13 +10,13 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <thread>
 
 #include <gtest/gtest.h>
 
 #include "common/clock.hpp"
 #include "tests/support/daemon_harness.hpp"
 #include "tests/support/endpoints.hpp"
+#include "tests/support/wait.hpp"
 
 namespace dollhouse::testing {
 namespace {
@@ -86,17 +86,7 @@ void stop_started_daemon(const std::string& socket) {
   ASSERT_TRUE(status.is_object() && status.value("ok", false)) << status;
   const int pid = status["daemon"]["pid"].get<int>();
   ASSERT_EQ(::kill(pid, SIGTERM), 0);
-  const std::string stat = "/proc/" + std::to_string(pid) + "/stat";
-  auto gone = [&] {
-    std::ifstream in(stat);
-    std::string line;
-    if (!std::getline(in, line)) return true;
-    std::size_t paren = line.rfind(')');
-    return paren != std::string::npos && paren + 2 < line.size() && line[paren + 2] == 'Z';
-  };
-  auto deadline = std::chrono::steady_clock::now() + 30s;
-  while (!gone() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(10ms);
-  EXPECT_TRUE(gone()) << "daemon " << pid << " still runs";
+  EXPECT_TRUE(wait_until([pid] { return process_gone(pid); })) << "daemon " << pid << " still runs";
 }
 
 // The environment of a dollhousectl that may start a daemon: uploads go nowhere.

@@ -13,6 +13,7 @@
 
 #include "common/clock.hpp"
 #include "tests/support/daemon_harness.hpp"
+#include "tests/support/scripted_server.hpp"
 
 namespace dollhouse::testing {
 namespace {
@@ -20,47 +21,6 @@ namespace {
 using nlohmann::json;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
-
-// The scripted server as a child process; requests() are the lines it printed.
-class ScriptedServer {
- public:
-  ScriptedServer(const std::string& script, const std::string& cert = "",
-                 const std::string& key = "") {
-    std::vector<std::string> argv = {
-        "/usr/bin/env", "python3",
-        std::string(std::getenv("DOLLHOUSE_SOURCE_DIR")) + "/tests/support/scripted_http_server.py",
-        "--script", script};
-    if (!cert.empty()) {
-      argv.insert(argv.end(), {"--tls-cert", cert, "--tls-key", key});
-    }
-    process_ = std::make_unique<ChildProcess>(argv, base_env("/tmp"));
-    if (process_->wait_for_output("\"port\"", seconds(20), true)) {
-      port_ = json::parse(process_->out().substr(0, process_->out().find('\n')))["port"];
-    }
-  }
-  int port() const { return port_; }
-  std::string url(const std::string& scheme = "http", const std::string& host = "127.0.0.1") const {
-    return scheme + "://" + host + ":" + std::to_string(port_) + "/api/v1/telemetry";
-  }
-  std::vector<json> requests() const {
-    std::vector<json> out;
-    std::istringstream in(process_->out());
-    std::string line;
-    while (std::getline(in, line)) {
-      json j = json::parse(line, nullptr, false);
-      if (j.is_object() && j.contains("n")) out.push_back(j);
-    }
-    return out;
-  }
-  // Waits until the server has seen `n` requests.
-  bool wait_requests(int n, milliseconds timeout = seconds(30)) const {
-    return process_->wait_for_output("{\"n\": " + std::to_string(n) + ",", timeout, true);
-  }
-
- private:
-  std::unique_ptr<ChildProcess> process_;
-  int port_ = 0;
-};
 
 const json kCrash = {{"eventType", "crash"},          {"errorType", "runtime"},
                      {"errorCategory", "ECONNRESET"}, {"errorMessage", "socket hang up"},
