@@ -12,6 +12,8 @@ packages=(
   libsqlite3-dev sqlite3 nlohmann-json3-dev libspdlog-dev libcli11-dev libre2-dev
   libgtest-dev libgmock-dev openssl
   libpq-dev postgresql chromium systemd
+  # clang with its sanitizer and libFuzzer runtimes: the fuzz targets (scripts/fuzz.sh)
+  clang libclang-rt-14-dev
 )
 # The Windows build: MinGW-w64 with POSIX threads (std::thread) and Wine to run its tests.
 # Installed without Wine's recommended extras (fonts, sound, Mono, Gecko): tests need none.
