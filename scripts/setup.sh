@@ -41,4 +41,14 @@ apt_install() {
 }
 ((${#missing[@]})) && apt_install "${missing[@]}"
 ((${#missing_windows[@]})) && apt_install --no-install-recommends "${missing_windows[@]}"
+# Node.js (Debian's nodejs 18 is enough) for the Node package and its tests, and the package's
+# one development dependency, typescript, from the npm registry for the check of its declarations.
+command -v node >/dev/null || apt_install nodejs
+command -v npm >/dev/null || apt_install npm
+node_package="$(dirname "$0")/../clientlib/node"
+if [[ ! -x "$node_package/node_modules/typescript/bin/tsc" ]]; then
+  echo "setup: installing typescript for clientlib/node (npm)"
+  npm install --prefix "$node_package" --no-package-lock --no-audit --no-fund --omit=optional \
+    >/dev/null
+fi
 echo "setup: all build dependencies are installed"
