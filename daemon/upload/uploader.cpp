@@ -471,6 +471,15 @@ void Uploader::end_cycle(const std::string& error) {
 void Uploader::schedule() {
   timer_.cancel();
   if (stopping_ || cycle_active_ || !configured()) return;
+  // A moment further out than any wait the daemon sets means the wall clock was set back since
+  // it was chosen (the timer is re-armed from the wall clock after a flush, a new endpoint or
+  // new events): wait the longest legitimate time, never a year, as load() does at start.
+  const SystemTime now = clock_.now();
+  const SystemTime latest_retry = now + std::max(settings_.backoff_cap, settings_.max_retry_after);
+  if (next_attempt_ && *next_attempt_ > latest_retry) next_attempt_ = latest_retry;
+  if (interval_due_ && *interval_due_ > now + settings_.flush_interval) {
+    interval_due_ = now + settings_.flush_interval;
+  }
   std::optional<SystemTime> due;
   if (pending_deletions_ > 0 || pending_estimate_ > 0) {
     due = next_attempt_ ? next_attempt_ : interval_due_;
