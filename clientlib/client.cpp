@@ -9,9 +9,17 @@
 //   client stays "unreachable" for a backoff delay during which new events are dropped at once.
 //   The next event after the delay triggers the next attempt. Memory therefore never grows
 //   while the daemon is away, and an app that sends nothing causes no reconnection attempts.
+// - A hello is sent at connection, and again for refresh_consent(). Its reply tells the consent
+//   state (which arms or disarms the crash handler) and what became of the setup reports; those
+//   not settled yet go out again with the next hello. Options with setup reports, and the crash
+//   handler's installation, connect at once instead of at the first event.
+// - The developer echo (DOLLHOUSE_TELEMETRY_DEBUG=1) sends each event with an id, waits for its
+//   reply and prints the event and the verdict to stderr, one line each.
 #include <algorithm>
+#include <cctype>
 #include <condition_variable>
 #include <cstdint>
+#include <cstdio>
 #include <deque>
 #include <memory>
 #include <mutex>
@@ -20,6 +28,7 @@
 #include <thread>
 
 #include "clientlib/backoff.hpp"
+#include "clientlib/crash_handler.hpp"
 #include "clientlib/event_json.hpp"
 #include "common/environment.hpp"
 #include "dollhouse/telemetry.hpp"
@@ -42,11 +51,29 @@ struct FlushWaiter {
   bool ok = false;
 };
 
-// A protocol line, or (with `flush` set) the place of a flush() call in the queue.
+// A protocol line (an event), the place of a flush() call in the queue (a sync), or a hello
+// to say again (refresh_consent, the crash handler's installation, setup reports).
+enum class ItemKind { kEvent, kSync, kHello };
 struct Item {
+  ItemKind kind = ItemKind::kEvent;
   std::string line;
-  std::shared_ptr<FlushWaiter> flush;
+  std::shared_ptr<FlushWaiter> flush;  // kSync; kHello when someone waits for it
 };
+
+// DOLLHOUSE_TELEMETRY_DEBUG turns the echo on with 1 (or true, yes, on).
+bool echo_requested(const EnvLookup& env) {
+  auto value = env("DOLLHOUSE_TELEMETRY_DEBUG");
+  if (!value) return false;
+  std::string v = *value;
+  for (char& c : v) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return v == "1" || v == "true" || v == "yes" || v == "on";
+}
+
+std::string data_root_of(const ClientOptions& options, const EnvLookup& env) {
+  if (!options.data_root.empty()) return options.data_root;
+  auto root = resolve_data_root(std::nullopt, env);
+  return root ? *root : std::string();
+}
 
 EnvLookup environment_of(const ClientOptions& options) {
   if (options.environment) return map_env(*options.environment);
@@ -71,11 +98,21 @@ struct Client::Impl {
   bool submit(MakeLine&& make_line) noexcept;
   bool flush(milliseconds timeout);
   ClientStats stats() const;
+  ConsentView consent() const;
+  ConsentView refresh_consent(milliseconds timeout);
+  CrashHandlerResult install_crash_handler(std::string_view component);
 
   bool enabled_ = false;
 
  private:
   bool enqueue(std::optional<std::string> line);
+  void push_hello_locked(std::shared_ptr<FlushWaiter> waiter);
+  std::string hello_line_locked(std::int64_t id) const;
+  Status say_hello(ipc::LineConnection& connection, TimePoint deadline, std::int64_t id);
+  void apply_hello_reply(const nlohmann::json& body);
+  void hello_front(std::unique_lock<std::mutex>& lock);
+  void echo_delivery(const std::string& line, TimePoint deadline);
+  void echo(const std::string& line, std::string_view verdict) const;
   void run() noexcept;
   void loop(std::unique_lock<std::mutex>& lock);
   bool ensure_connected(std::unique_lock<std::mutex>& lock);
@@ -91,6 +128,9 @@ struct Client::Impl {
 
   const ClientOptions options_;
   std::string socket_path_;
+  std::string data_root_;
+  bool echo_ = false;
+  std::string kill_switch_detail_;  // why enabled_ is false
 
   mutable std::mutex mu_;
   std::condition_variable work_cv_;   // the worker waits for items or stop
@@ -105,17 +145,32 @@ struct Client::Impl {
   std::uint32_t consecutive_failures_ = 0;
   std::minstd_rand random_;
   std::thread worker_;
+  ConsentView consent_;
+  // Setup reports the daemon has not settled yet (sent with every hello).
+  std::optional<nlohmann::json> pending_installation_;
+  std::optional<nlohmann::json> pending_update_;
+  bool crash_handler_bound_ = false;
 
   // Used by the worker thread only.
   ipc::LineConnection connection_;
+  bool hello_just_said_ = false;  // the connection was opened (and said hello) for the front
   std::int64_t next_id_ = 1;
 };
 
 Client::Impl::Impl(ClientOptions options) : options_(std::move(options)) {
   EnvLookup env = environment_of(options_);
-  enabled_ = !evaluate_kill_switches(env).off;
-  if (!enabled_) return;
+  echo_ = echo_requested(env);
+  KillSwitch kill_switch = evaluate_kill_switches(env);
+  enabled_ = !kill_switch.off;
+  if (!enabled_) {
+    kill_switch_detail_ = kill_switch.overridden_by;
+    return;
+  }
   socket_path_ = socket_path_of(options_, env);
+  data_root_ = data_root_of(options_, env);
+  if (options_.installation)
+    pending_installation_ = detail::installation_event(*options_.installation);
+  if (options_.update) pending_update_ = detail::update_event(*options_.update);
   random_.seed(static_cast<std::uint32_t>(SteadyClock::now().time_since_epoch().count()) ^
                static_cast<std::uint32_t>(reinterpret_cast<std::uintptr_t>(this)));
   try {
@@ -124,10 +179,16 @@ Client::Impl::Impl(ClientOptions options) : options_(std::move(options)) {
   } catch (const std::system_error&) {
     // No thread: every event is counted as dropped_no_daemon; the app is unaffected.
   }
+  // Setup reports go out at once: the app may not send an event for a long time.
+  if (pending_installation_ || pending_update_) {
+    std::lock_guard lock(mu_);
+    push_hello_locked(nullptr);
+  }
 }
 
 Client::Impl::~Impl() {
   try {
+    if (crash_handler_bound_) detail::release_crash_handler(this);
     {
       std::lock_guard lock(mu_);
       stopping_ = true;
@@ -144,6 +205,11 @@ template <typename MakeLine>
 bool Client::Impl::submit(MakeLine&& make_line) noexcept {
   try {
     if (!enabled_) {
+      if (echo_) {
+        auto line = make_line();
+        echo(line ? *line : std::string(),
+             "dropped: a kill switch is in force (" + kill_switch_detail_ + ")");
+      }
       std::lock_guard lock(mu_);
       ++stats_.dropped_disabled;
       return false;
@@ -164,17 +230,20 @@ bool Client::Impl::enqueue(std::optional<std::string> line) {
   std::unique_lock lock(mu_);
   if (!line) {
     ++stats_.dropped_invalid;
+    if (echo_) echo("", "dropped: not a JSON object (or too long, or nested too deep)");
     return false;
   }
   if (!worker_running_ || stopping_ || SteadyClock::now() < unreachable_until_) {
     ++stats_.dropped_no_daemon;
+    if (echo_) echo(*line, "dropped: daemon not running");
     return false;
   }
   if (queued_events_ >= options_.max_queued_events) {
     ++stats_.dropped_queue_full;
+    if (echo_) echo(*line, "dropped: queue full");
     return false;
   }
-  queue_.push_back(Item{std::move(*line), nullptr});
+  queue_.push_back(Item{ItemKind::kEvent, std::move(*line), nullptr});
   ++queued_events_;
   ++stats_.queued;
   lock.unlock();
@@ -188,10 +257,53 @@ bool Client::Impl::flush(milliseconds timeout) {
   waiter->deadline = SteadyClock::now() + std::max(timeout, milliseconds(0));
   std::unique_lock lock(mu_);
   if (!worker_running_ || stopping_ || SteadyClock::now() < unreachable_until_) return false;
-  queue_.push_back(Item{{}, waiter});
+  queue_.push_back(Item{ItemKind::kSync, {}, waiter});
   work_cv_.notify_one();
   flush_cv_.wait_until(lock, waiter->deadline, [&] { return waiter->done; });
   return waiter->done && waiter->ok;
+}
+
+void Client::Impl::push_hello_locked(std::shared_ptr<FlushWaiter> waiter) {
+  if (!worker_running_ || stopping_) {
+    if (waiter) waiter->done = true;
+    return;
+  }
+  queue_.push_back(Item{ItemKind::kHello, {}, std::move(waiter)});
+  work_cv_.notify_one();
+}
+
+ConsentView Client::Impl::consent() const {
+  std::lock_guard lock(mu_);
+  return consent_;
+}
+
+ConsentView Client::Impl::refresh_consent(milliseconds timeout) {
+  if (!enabled_) return ConsentView{};
+  auto waiter = std::make_shared<FlushWaiter>();
+  waiter->deadline = SteadyClock::now() + std::max(timeout, milliseconds(0));
+  std::unique_lock lock(mu_);
+  // During a backoff the daemon is known to be away; trying again now would defeat it.
+  if (SteadyClock::now() < unreachable_until_) return consent_;
+  push_hello_locked(waiter);
+  flush_cv_.wait_until(lock, waiter->deadline, [&] { return waiter->done; });
+  return consent_;
+}
+
+CrashHandlerResult Client::Impl::install_crash_handler(std::string_view component) {
+  if (!enabled_) return CrashHandlerResult::kDisabled;
+  detail::CrashRecordFacts facts{
+      options_.app, options_.app_version, options_.node_version, options_.mcp_client,
+      component.empty() ? std::string("native") : std::string(component)};
+  const std::string crash_dir = data_root_.empty() ? std::string() : data_root_ + "/crashes";
+  if (crash_dir.empty()) return CrashHandlerResult::kFailed;
+  CrashHandlerResult result = detail::install_crash_handler(this, crash_dir, facts);
+  if (result != CrashHandlerResult::kInstalled) return result;
+  std::lock_guard lock(mu_);
+  crash_handler_bound_ = true;
+  // Armed at once when a hello reply already said so; else the hello asked for here tells.
+  detail::arm_crash_handler(this, consent_.crash_reports);
+  push_hello_locked(nullptr);
+  return result;
 }
 
 ClientStats Client::Impl::stats() const {
@@ -230,11 +342,18 @@ void Client::Impl::loop(std::unique_lock<std::mutex>& lock) {
     if (queue_.empty()) return;  // stopping with nothing left to hand over
     if (stopping_ && SteadyClock::now() >= stop_deadline_) return;
     if (!ensure_connected(lock)) continue;
-    if (queue_.front().flush) {
-      sync_front(lock);
-    } else {
-      deliver_front(lock);
+    switch (queue_.front().kind) {
+      case ItemKind::kSync:
+        sync_front(lock);
+        break;
+      case ItemKind::kHello:
+        hello_front(lock);
+        break;
+      case ItemKind::kEvent:
+        deliver_front(lock);
+        break;
     }
+    hello_just_said_ = false;
   }
 }
 
@@ -262,25 +381,80 @@ bool Client::Impl::ensure_connected(std::unique_lock<std::mutex>& lock) {
     on_unreachable_locked(SteadyClock::now());
     return false;
   }
+  hello_just_said_ = true;
   return true;
 }
 
 Status Client::Impl::connect_and_hello(TimePoint deadline, std::int64_t id) {
   auto connection = ipc::LineConnection::connect(socket_path_, deadline);
   if (!connection) return connection.status();
-  if (Status sent = connection->send(detail::hello_line(options_, id), deadline); !sent) {
-    return sent;
-  }
-  while (true) {
-    auto line = connection->read_line(deadline);
-    if (!line) return line.status();
-    auto reply = detail::parse_reply(*line);
-    if (!reply || reply->id != id) continue;
-    if (!reply->ok) return Status::error("refused", "the daemon refused hello");
-    break;
-  }
+  if (Status said = say_hello(*connection, deadline, id); !said) return said;
   connection_ = std::move(*connection);
   return Status::ok();
+}
+
+std::string Client::Impl::hello_line_locked(std::int64_t id) const {
+  nlohmann::json setup = nlohmann::json::array();
+  if (pending_installation_) setup.push_back(*pending_installation_);
+  if (pending_update_) setup.push_back(*pending_update_);
+  return detail::hello_line(options_, id, setup);
+}
+
+Status Client::Impl::say_hello(ipc::LineConnection& connection, TimePoint deadline,
+                               std::int64_t id) {
+  std::string hello;
+  {
+    std::lock_guard lock(mu_);
+    hello = hello_line_locked(id);
+  }
+  if (Status sent = connection.send(hello, deadline); !sent) return sent;
+  while (true) {
+    auto line = connection.read_line(deadline);
+    if (!line) return line.status();
+    auto reply = detail::parse_reply(*line);
+    if (!reply || reply->id != id) continue;  // a late reply to an earlier request
+    if (!reply->ok) return Status::error("refused", "the daemon refused hello");
+    apply_hello_reply(reply->body);
+    return Status::ok();
+  }
+}
+
+void Client::Impl::apply_hello_reply(const nlohmann::json& body) {
+  const detail::HelloOutcome outcome = detail::read_hello_reply(body);
+  std::lock_guard lock(mu_);
+  consent_ = outcome.consent;
+  if (pending_installation_ && detail::setup_settled(outcome, *pending_installation_)) {
+    pending_installation_.reset();
+  }
+  if (pending_update_ && detail::setup_settled(outcome, *pending_update_)) {
+    pending_update_.reset();
+  }
+  if (crash_handler_bound_) detail::arm_crash_handler(this, consent_.crash_reports);
+  if (echo_) {
+    for (const auto& [key, verdict] : outcome.setup) {
+      echo("setup " + key, verdict);
+    }
+  }
+}
+
+void Client::Impl::hello_front(std::unique_lock<std::mutex>& lock) {
+  std::shared_ptr<FlushWaiter> waiter = queue_.front().flush;
+  if (!hello_just_said_) {
+    // An open connection from before: say hello again on it for a fresh answer.
+    TimePoint deadline = io_deadline_locked(SteadyClock::now());
+    if (waiter) deadline = std::min(deadline, waiter->deadline);
+    std::int64_t id = next_id_++;
+    lock.unlock();
+    Status said = say_hello(connection_, deadline, id);
+    if (!said && said.code() != ipc::line_error::kTimeout) connection_.close();
+    lock.lock();
+  }
+  pop_front_locked();
+  if (waiter) {
+    waiter->done = true;
+    waiter->ok = true;
+    flush_cv_.notify_all();
+  }
 }
 
 bool Client::Impl::connection_alive() {
@@ -299,7 +473,13 @@ void Client::Impl::deliver_front(std::unique_lock<std::mutex>& lock) {
   const std::string& line = queue_.front().line;
   TimePoint deadline = io_deadline_locked(SteadyClock::now());
   lock.unlock();
-  Status sent = connection_.send(line, deadline);
+  Status sent = Status::ok();
+  if (echo_) {
+    echo_delivery(line, deadline);
+    sent = connection_.is_open() ? Status::ok() : Status::error("closed", "connection closed");
+  } else {
+    sent = connection_.send(line, deadline);
+  }
   lock.lock();
   if (!sent) {
     // Closed mid-stream, or the daemon stopped reading: a partial line may be on the wire, so
@@ -349,6 +529,42 @@ void Client::Impl::sync_front(std::unique_lock<std::mutex>& lock) {
   flush_cv_.notify_all();
 }
 
+void Client::Impl::echo_delivery(const std::string& line, TimePoint deadline) {
+  std::int64_t id = next_id_++;
+  auto with_id = detail::with_id(line, id);
+  if (!with_id) {
+    echo(line, "dropped: could not be sent");
+    return;
+  }
+  if (Status sent = connection_.send(*with_id, deadline); !sent) {
+    // Treated as a failed attempt by the caller, which drops (and echoes) the event.
+    connection_.close();
+    return;
+  }
+  while (true) {
+    auto reply_line = connection_.read_line(deadline);
+    if (!reply_line) {
+      if (reply_line.status().code() != ipc::line_error::kTimeout) connection_.close();
+      echo(line, "no reply from the daemon in time");
+      return;
+    }
+    auto reply = detail::parse_reply(*reply_line);
+    if (!reply || reply->id != id) continue;
+    echo(line, detail::verdict_of(*reply));
+    return;
+  }
+}
+
+void Client::Impl::echo(const std::string& line, std::string_view verdict) const {
+  try {
+    std::string text =
+        "[dollhouse-telemetry] " + detail::echo_subject(line) + ": " + std::string(verdict) + "\n";
+    std::fwrite(text.data(), 1, text.size(), stderr);
+  } catch (...) {
+    // Out of memory: the echo is for developers; the app goes on.
+  }
+}
+
 void Client::Impl::on_unreachable_locked(TimePoint now) {
   connection_.close();
   if (consecutive_failures_ < 64) ++consecutive_failures_;
@@ -363,8 +579,9 @@ void Client::Impl::drop_queue_locked() {
     if (item.flush) {
       item.flush->done = true;
       item.flush->ok = false;
-    } else {
+    } else if (item.kind == ItemKind::kEvent) {
       ++stats_.dropped_no_daemon;
+      if (echo_) echo(item.line, "dropped: daemon not running");
     }
   }
   queue_.clear();
@@ -373,7 +590,7 @@ void Client::Impl::drop_queue_locked() {
 }
 
 void Client::Impl::pop_front_locked() {
-  if (!queue_.front().flush) --queued_events_;
+  if (queue_.front().kind == ItemKind::kEvent) --queued_events_;
   queue_.pop_front();
 }
 
@@ -414,6 +631,30 @@ bool Client::flush(std::chrono::milliseconds timeout) noexcept {
     return impl_->flush(timeout);
   } catch (...) {
     return false;
+  }
+}
+
+CrashHandlerResult Client::install_crash_handler(std::string_view component) noexcept {
+  try {
+    return impl_->install_crash_handler(component);
+  } catch (...) {
+    return CrashHandlerResult::kFailed;
+  }
+}
+
+ConsentView Client::consent() const noexcept {
+  try {
+    return impl_->consent();
+  } catch (...) {
+    return {};
+  }
+}
+
+ConsentView Client::refresh_consent(std::chrono::milliseconds timeout) noexcept {
+  try {
+    return impl_->refresh_consent(timeout);
+  } catch (...) {
+    return {};
   }
 }
 

@@ -88,13 +88,14 @@ std::optional<std::string> usage_line(const Usage& usage) {
   return to_line(request);
 }
 
-std::string hello_line(const ClientOptions& options, std::int64_t id) {
+std::string hello_line(const ClientOptions& options, std::int64_t id, const json& setup) {
   json request = envelope("hello");
   request["id"] = id;
   request["app"] = options.app;
   request["appVersion"] = options.app_version;
   put_optional(request, "nodeVersion", options.node_version);
   put_optional(request, "mcpClient", options.mcp_client);
+  if (setup.is_array() && !setup.empty()) request["setup"] = setup;
   // Names and versions are short; an absurd one is cut rather than making hello fail.
   std::string line = request.dump(-1, ' ', false, json::error_handler_t::replace);
   if (line.size() > ipc::kMaxLineBytes) {
@@ -102,6 +103,7 @@ std::string hello_line(const ClientOptions& options, std::int64_t id) {
     request["appVersion"] = options.app_version.substr(0, 256);
     request.erase("nodeVersion");
     request.erase("mcpClient");
+    request.erase("setup");
     line = request.dump(-1, ' ', false, json::error_handler_t::replace);
   }
   line.push_back('\n');
@@ -125,6 +127,105 @@ std::optional<Reply> parse_reply(std::string_view line) {
   reply.ok = ok != body.end() && ok->is_boolean() && ok->get<bool>();
   reply.body = std::move(body);
   return reply;
+}
+
+namespace {
+
+ConsentAnswer answer_of(const std::string& state) {
+  if (state == "not_answered") return ConsentAnswer::kNotAnswered;
+  if (state == "declined") return ConsentAnswer::kDeclined;
+  if (state == "given") return ConsentAnswer::kGiven;
+  if (state == "withdrawn") return ConsentAnswer::kWithdrawn;
+  return ConsentAnswer::kUnknown;
+}
+
+std::string string_at(const json& object, const char* key) {
+  auto it = object.find(key);
+  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+}  // namespace
+
+HelloOutcome read_hello_reply(const json& body) {
+  HelloOutcome out;
+  if (!body.is_object()) return out;
+  if (auto consent = body.find("consent"); consent != body.end() && consent->is_object()) {
+    out.consent.answer = answer_of(string_at(*consent, "state"));
+    auto enabled = consent->find("enabled");
+    out.consent.collecting =
+        enabled != consent->end() && enabled->is_boolean() && enabled->get<bool>();
+    out.consent.blocked_by = string_at(*consent, "blockedBy");
+    bool crash_on = false;
+    if (auto categories = consent->find("categories");
+        categories != consent->end() && categories->is_object()) {
+      auto crash = categories->find("crash");
+      crash_on = crash != categories->end() && crash->is_boolean() && crash->get<bool>();
+    }
+    out.consent.crash_reports =
+        out.consent.collecting && crash_on && out.consent.answer == ConsentAnswer::kGiven;
+  }
+  if (auto setup = body.find("setup"); setup != body.end() && setup->is_object()) {
+    for (const auto& [key, value] : setup->items()) {
+      if (value.is_string()) out.setup[key] = value.get<std::string>();
+    }
+  }
+  return out;
+}
+
+std::string setup_key(const json& event) {
+  if (string_at(event, "eventType") == "update") return "update " + string_at(event, "toVersion");
+  return "installation";
+}
+
+bool setup_settled(const HelloOutcome& outcome, const json& event) {
+  auto it = outcome.setup.find(setup_key(event));
+  if (it == outcome.setup.end()) return outcome.setup.count("invalid") > 0;
+  return it->second == "counted" || it->second == "already_counted" ||
+         it->second == "not_collected";
+}
+
+std::optional<std::string> with_id(const std::string& line, std::int64_t id) {
+  json request = json::parse(line, nullptr, false);
+  if (request.is_discarded() || !request.is_object()) return std::nullopt;
+  request["id"] = id;
+  return to_line(request);
+}
+
+std::string verdict_of(const Reply& reply) {
+  const json& body = reply.body;
+  if (reply.ok) {
+    auto accepted = body.find("accepted");
+    if (accepted != body.end() && accepted->is_boolean() && accepted->get<bool>()) return "stored";
+    std::string reason = string_at(body, "reason");
+    return "dropped: " + (reason.empty() ? std::string("not accepted") : reason);
+  }
+  auto error = body.find("error");
+  if (error == body.end() || !error->is_object()) return "error: the daemon gave no reason";
+  std::string text = string_at(*error, "code") + ": " + string_at(*error, "message");
+  const std::string path = string_at(*error, "path");
+  const std::string expected = string_at(*error, "expected");
+  if (!path.empty() || !expected.empty()) {
+    text += " (at " + (path.empty() ? std::string("/") : path);
+    if (!expected.empty()) text += ", expected " + expected;
+    text += ")";
+  }
+  return text;
+}
+
+std::string echo_subject(const std::string& line) {
+  json request = json::parse(line, nullptr, false);
+  if (request.is_discarded() || !request.is_object()) return line.empty() ? "event" : line;
+  const std::string op = string_at(request, "op");
+  if (op == "track" && request.contains("event")) {
+    return "track " + request["event"].dump(-1, ' ', false, json::error_handler_t::replace);
+  }
+  if (op == "usage") {
+    json shown = {{"counters", request.value("counters", json::object())},
+                  {"timings", request.value("timings", json::object())}};
+    return "usage " + shown.dump();
+  }
+  if (!op.empty()) return op;
+  return line;
 }
 
 }  // namespace dollhouse::telemetry::detail

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -32,8 +33,10 @@ std::optional<std::string> track_line(const nlohmann::json& event);
 // {"v":1,"op":"usage","counters":{...},"timings":{...}}; non-finite timings are left out.
 // nullopt as well when nothing is left to send.
 std::optional<std::string> usage_line(const Usage& usage);
-// {"v":1,"op":"hello","id":id,"app":...,"appVersion":...,"nodeVersion"?,"mcpClient"?}
-std::string hello_line(const ClientOptions& options, std::int64_t id);
+// {"v":1,"op":"hello","id":id,"app":...,"appVersion":...,"nodeVersion"?,"mcpClient"?,"setup"?}
+// `setup` (installation and update events) is left out when empty.
+std::string hello_line(const ClientOptions& options, std::int64_t id,
+                       const nlohmann::json& setup = nlohmann::json::array());
 // {"v":1,"op":"sync","id":id}
 std::string sync_line(std::int64_t id);
 
@@ -44,5 +47,25 @@ struct Reply {
   nlohmann::json body;
 };
 std::optional<Reply> parse_reply(std::string_view line);
+
+// What a hello reply says: the consent summary and the outcome of each setup report, keyed as
+// the daemon keys them ("installation", "update <toVersion>", "invalid").
+struct HelloOutcome {
+  ConsentView consent;
+  std::map<std::string, std::string> setup;
+};
+HelloOutcome read_hello_reply(const nlohmann::json& body);
+// The key the daemon gives a setup report: "installation" or "update <toVersion>".
+std::string setup_key(const nlohmann::json& event);
+// Whether `event` needs no further hello: counted, already_counted or not_collected, or
+// invalid (the daemon named no outcome for it but refused an item).
+bool setup_settled(const HelloOutcome& outcome, const nlohmann::json& event);
+
+// The developer echo: `line` (a track or usage line without id) with "id":id added.
+std::optional<std::string> with_id(const std::string& line, std::int64_t id);
+// "stored", "dropped: no_consent", or "invalid_event: <message> (at /path, expected ...)".
+std::string verdict_of(const Reply& reply);
+// What the echo prints for a line: "track {event}" or "usage {counters, timings}".
+std::string echo_subject(const std::string& line);
 
 }  // namespace dollhouse::telemetry::detail

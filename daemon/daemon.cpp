@@ -1,6 +1,9 @@
 #include "daemon/daemon.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include "common/environment.hpp"
+#include "daemon/crash_records.hpp"
 
 namespace dollhouse::daemon {
 
@@ -26,6 +29,10 @@ Daemon::Daemon(boost::asio::io_context& io, DaemonOptions options, ConsentState&
 void Daemon::start(ipc::LocalListener acceptor) {
   listener_.start(std::move(acceptor));
   maintenance_.start();
+  // Crash records every app left while no daemon read them (docs/protocol.md "Crash records").
+  if (Status st = prepare_crash_directory(options_.data_root); !st)
+    spdlog::warn("{}", st.message());
+  scan_crash_records(context_, std::nullopt);
 }
 
 void Daemon::shutdown() {

@@ -17,6 +17,7 @@ set(DOLLHOUSE_DAEMON_SOURCES
   commands/usage.cpp
   config.cpp
   connection.cpp
+  crash_records.cpp
   consent.cpp
   consent_state.cpp
   daemon.cpp

@@ -3,6 +3,7 @@
 // update events from before the user answered (daemon/apps.hpp says what happens to them).
 #include "daemon/commands/choices.hpp"
 #include "daemon/commands/command_table.hpp"
+#include "daemon/crash_records.hpp"
 #include "daemon/settings.hpp"
 
 namespace dollhouse::daemon {
@@ -98,12 +99,15 @@ void handle_hello(CommandContext& ctx, const std::shared_ptr<Connection>& connec
   } else {
     ctx.apps.saw(info, ctx.clock.now());
   }
+  const std::string app_name = info.app;
   connection->app = std::move(info);
   nlohmann::json reply = {{"protocol", ipc::kProtocolVersion},
                           {"daemonVersion", ctx.facts.version},
                           {"consent", ctx.consent.summary()}};
   if (!setup.is_null()) reply[ipc::field::kSetup] = std::move(setup);
   connection->reply_ok(req.id, std::move(reply));
+  // What this app's crash handler left since the daemon last looked.
+  scan_crash_records(ctx, app_name);
 }
 
 }  // namespace dollhouse::daemon
