@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The C and C++ code examples of docs/clients-native.md are the files the tests build and run.
+"""The C and C++ code examples of docs/clients.md are the files the tests build and run.
 
 Every fenced block of C or C++ (```c, ```cpp) in the page must follow a marker line naming the
 file it shows, relative to the source tree:
@@ -20,7 +20,7 @@ import sys
 import unittest
 
 SOURCE = ""
-PAGE = os.path.join("docs", "clients-native.md")
+PAGE = os.path.join("docs", "clients.md")
 EXAMPLES = os.path.join("tests", "integration", "client_examples")
 CODE_LANGUAGES = {"c", "cpp", "c++", "h", "hpp"}
 MARKER = re.compile(r"^<!--\s*example:\s*(\S+)\s*-->\s*$")

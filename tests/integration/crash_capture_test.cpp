@@ -2,7 +2,7 @@
 // dies of each fatal signal against the real daemon, ends with the same status as without the
 // handler, and leaves exactly one crash event after the daemon's next scan. Also the C ABI from a
 // C program, installation facts counted once after consent, the developer echo, and the
-// examples of docs/clients-native.md.
+// examples of docs/clients.md.
 //
 // The crash child is compiled without sanitizer instrumentation (it is linked to the
 // instrumented client library all the same) and run with ASan's own signal handlers off
@@ -321,7 +321,7 @@ TEST(DeveloperEcho, AKillSwitchIsNamedInTheVerdict) {
       << echoed;
 }
 
-// The examples of docs/clients-native.md, as built from tests/integration/client_examples.
+// The examples of docs/clients.md, as built from tests/integration/client_examples.
 TEST(NativeClientExamples, TheCppAndCExamplesRunAndTheirEventsArrive) {
   DaemonHarness h;
   ASSERT_TRUE(h.start());
