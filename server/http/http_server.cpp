@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <vector>
 
@@ -12,21 +13,37 @@ namespace dollhouse::server {
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
+namespace {
+// After a failed accept (no descriptors left), how long the listener waits before accepting
+// again; connections meanwhile wait in the listen backlog.
+constexpr std::chrono::milliseconds kAcceptRetryDelay{100};
+}  // namespace
+
 struct HttpServer::Impl {
   Impl(ServerContext& c, asio::io_context& i, asio::ssl::context* t)
-      : ctx(c), ioc(i), tls(t), acceptor(asio::make_strand(i)) {}
+      : ctx(c),
+        ioc(i),
+        tls(t),
+        acceptor(asio::make_strand(i)),
+        retry_timer(acceptor.get_executor()) {}
 
   void do_accept() {
     acceptor.async_accept(asio::make_strand(ioc), [this](boost::system::error_code ec,
                                                          tcp::socket socket) {
       if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
       if (ec) {
-        // EMFILE and friends: keep accepting; the connection limit normally prevents this.
-        spdlog::warn("accept failed: {}", ec.message());
-      } else {
-        const bool overloaded = ctx.counters.connections_open.load() >= ctx.limits.max_connections;
-        start_session(std::move(socket), ctx, tls, registry, overloaded);
+        // EMFILE and friends: the pending connection stays queued and accept fails again at
+        // once, so pause before the next try instead of spinning (and logging) at full speed.
+        spdlog::warn("accept failed: {}; accepting again in {} ms", ec.message(),
+                     kAcceptRetryDelay.count());
+        retry_timer.expires_after(kAcceptRetryDelay);
+        retry_timer.async_wait([this](boost::system::error_code wait_ec) {
+          if (!wait_ec && acceptor.is_open()) do_accept();
+        });
+        return;
       }
+      const bool overloaded = ctx.counters.connections_open.load() >= ctx.limits.max_connections;
+      start_session(std::move(socket), ctx, tls, registry, overloaded);
       do_accept();
     });
   }
@@ -35,6 +52,7 @@ struct HttpServer::Impl {
   asio::io_context& ioc;
   asio::ssl::context* tls;
   tcp::acceptor acceptor;
+  asio::steady_timer retry_timer;  // on the acceptor's strand
   std::shared_ptr<SessionRegistry> registry = std::make_shared<SessionRegistry>();
 };
 
@@ -69,6 +87,7 @@ void HttpServer::shutdown() {
   asio::dispatch(impl_->acceptor.get_executor(), [this] {
     boost::system::error_code ignored;
     impl_->acceptor.close(ignored);
+    impl_->retry_timer.cancel();
   });
   std::vector<std::shared_ptr<SessionBase>> live;
   {

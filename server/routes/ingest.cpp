@@ -17,6 +17,10 @@ namespace {
 using nlohmann::json;
 
 constexpr std::size_t kMaxRejectionsReported = 20;
+// Deepest nesting of arrays and objects a batch may have. A daemon's batch is four levels deep
+// (batch, events, event, platform); the JSON library copies and frees values recursively, so a
+// body of a few kilobytes nested thousands deep would otherwise exhaust the stack.
+constexpr std::size_t kMaxBatchNestingDepth = 32;
 
 Response bad_request(std::string_view code, std::string_view message) {
   return Response::error(400, code, message);
@@ -30,6 +34,40 @@ bool starts_with_ci(std::string_view s, std::string_view prefix) {
     if (c != prefix[i]) return false;
   }
   return true;
+}
+
+// Whether `text` nests arrays and objects deeper than `limit` (brackets inside strings do not
+// count). Linear and allocation-free, so it can run before the parser.
+bool nested_deeper_than(std::string_view text, std::size_t limit) {
+  std::size_t depth = 0;
+  bool in_string = false, escaped = false;
+  for (char c : text) {
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > limit) return true;
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return false;
+}
+
+// The media type is application/json, with or without parameters ("; charset=utf-8"); not a
+// longer type that merely starts the same ("application/jsonp").
+bool is_json_media_type(std::string_view content_type) {
+  constexpr std::string_view kJson = "application/json";
+  if (!starts_with_ci(content_type, kJson)) return false;
+  const std::string_view rest = content_type.substr(kJson.size());
+  return rest.empty() || rest.front() == ';' || rest.front() == ' ' || rest.front() == '\t';
 }
 
 const std::string* uuid_field(const json& body, const char* key) {
@@ -49,12 +87,16 @@ Response handle_ingest(ServerContext& ctx, const Request& req) {
     r.headers.emplace_back("Retry-After", std::to_string(d.retry_after_seconds));
     return r;
   }
-  if (!starts_with_ci(req.content_type, "application/json")) {
+  if (!is_json_media_type(req.content_type)) {
     return Response::error(415, "unsupported_media_type", "send Content-Type: application/json");
   }
   if (!req.telemetry_version.empty() && req.telemetry_version != "1" &&
       req.telemetry_version.rfind("1.", 0) != 0) {
     return bad_request("unsupported_version", "this server speaks X-Telemetry-Version 1.x");
+  }
+  if (nested_deeper_than(req.body, kMaxBatchNestingDepth)) {
+    return bad_request("too_deep", "the body nests arrays and objects more than " +
+                                       std::to_string(kMaxBatchNestingDepth) + " levels deep");
   }
   const json body = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
   if (body.is_discarded()) return bad_request("invalid_json", "the body is not valid JSON");
