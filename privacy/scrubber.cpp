@@ -129,12 +129,31 @@ Scrubber::~Scrubber() = default;
 Scrubber::Scrubber(Scrubber&&) noexcept = default;
 Scrubber& Scrubber::operator=(Scrubber&&) noexcept = default;
 
+namespace {
+
+// Most rounds of all the passes one scrub() makes. A placeholder can complete a pattern that the
+// text it replaced did not ("Alice::102" becomes "<user>::102", in which "::102" reads as an IPv6
+// address), so the passes run again until a round changes nothing: text without personal data
+// takes one round, real text with some two. Every change removes characters that were not a
+// placeholder, so the rounds end; text still changing after this many is returned as it is, and
+// the detectors then reject it (pii_detected) rather than let it be stored.
+constexpr int kMaxScrubRounds = 4;
+
+}  // namespace
+
 std::string Scrubber::scrub(std::string_view text) const {
   std::string current(text);
-  for (const auto& pass : impl_->passes) {
-    bool changed = false;
-    std::string next = apply_pass(pass, current, &changed);
-    if (changed) current = std::move(next);
+  for (int round = 0; round < kMaxScrubRounds; ++round) {
+    bool changed_in_round = false;
+    for (const auto& pass : impl_->passes) {
+      bool changed = false;
+      std::string next = apply_pass(pass, current, &changed);
+      if (changed) {
+        current = std::move(next);
+        changed_in_round = true;
+      }
+    }
+    if (!changed_in_round) break;
   }
   return current;
 }

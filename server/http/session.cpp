@@ -121,6 +121,9 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   Response handle(const http::request<http::string_body>& msg) {
     Request req;
     req.method = std::string(msg.method_string());
+    // Every answer to a HEAD goes without its body, the early errors below included: a body the
+    // client does not expect would be read as the start of the next response.
+    head_ = req.method == "HEAD";
     if (!parse_target(std::string_view(msg.target().data(), msg.target().size()), req.path,
                       req.query)) {
       return Response::error(400, "bad_target", "the request target is not valid");
@@ -148,9 +151,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
       r.headers.emplace_back("Accept-Encoding", "gzip");
       return r;
     }
-    Response r = route(ctx_, req);
-    if (req.method == "HEAD") head_ = true;
-    return r;
+    return route(ctx_, req);
   }
 
   void send(Response r, bool keep_alive) {
