@@ -2,7 +2,8 @@
 # Installs what is needed, builds everything with warnings as errors under AddressSanitizer and
 # UndefinedBehaviorSanitizer, and runs the whole test suite; then cross-compiles the Windows
 # build (common, ipc, client library, dollhousectl, service wrapper) with MinGW-w64 and runs its
-# tests under Wine. This is what CI runs. DOLLHOUSE_SKIP_WINDOWS=1 leaves the Windows part out.
+# tests under Wine; the fuzz targets run for a bounded time in between. This is what CI runs.
+# DOLLHOUSE_SKIP_WINDOWS=1 leaves the Windows part out.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -24,6 +25,10 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_strin
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 cd "$build_dir"
 ctest --output-on-failure -j "$jobs" --timeout 300
+
+# The libFuzzer targets (clang, ASan+UBSan), each for the CI length of scripts/fuzz.sh.
+cd "$root"
+./scripts/fuzz.sh
 
 if $windows; then
   cd "$root"
