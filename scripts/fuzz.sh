@@ -17,7 +17,7 @@ root=$PWD
 
 # Seconds each target runs by default: long enough to replay the seeds and mutate well past
 # them on a loaded CI machine, short enough that all six finish in about two minutes.
-readonly kDefaultSeconds=20
+readonly kDefaultSeconds=10
 # One input taking longer than this is reported as a hang (libFuzzer -timeout). Normal inputs
 # take milliseconds; the margin is for a machine busy with other work.
 readonly kInputTimeoutSeconds=10

@@ -109,7 +109,8 @@ test('no record without consent, under a kill switch, or with crashes switched o
 
 test('an existing crashes directory keeps its permissions', { skip: noBuild }, async () => {
   const where = await consentedLayout();
-  fs.mkdirSync(path.join(where.root, 'crashes'), { mode: 0o750 });
+  // The daemon may have made it already (0700); either way it is 0750 before the crash.
+  fs.mkdirSync(path.join(where.root, 'crashes'), { recursive: true, mode: 0o750 });
   fs.chmodSync(path.join(where.root, 'crashes'), 0o750);
   const { after } = await crashBothWays(where, 'throw');
   assert.equal(after.length, 1);
