@@ -61,17 +61,17 @@ constexpr auto kProbeInterval = 25ms;
 // tests (docs/reliability.md gives the figures of a run on an otherwise idle machine).
 constexpr auto kMaxStatusP99 = 250ms;
 constexpr auto kMaxStatusLatency = 1s;
-// The daemon's resident memory after all of it, under AddressSanitizer and UBSan, which CI
-// runs: ASan's shadow memory and its quarantine of freed blocks (256 MiB by default) are most of
-// it, and neither is given back, so these caps are far above what a release build needs.
-// Measured on this machine: 178 MiB RSS / 103 MiB private dirty before the hostile clients,
-// 541 / 466 MiB after the short run and 573 / 497 MiB after the long one (peak 711 MiB RSS).
+// The daemon's resident memory after all of it, under AddressSanitizer and UBSan, which CI runs:
+// ASan's shadow memory is most of it (an idle release daemon holds about 14 MiB RSS, 2.5 MiB
+// private). Measured with the small quarantine below: 178 MiB RSS / 104 MiB private dirty before
+// the hostile clients, at most 232 / 155 MiB during the short run and 222 / 145 MiB during the long
+// one (10 000 idle connections); the caps leave about 40% on top.
 // The daemon runs with a small ASan quarantine (freed memory ASan holds back to catch uses after
 // free), so that the figures show what the daemon holds rather than how full the quarantine is;
 // a build without ASan ignores it.
 constexpr const char* kDaemonAsanQuarantine = "quarantine_size_mb=16";
-constexpr std::int64_t kMaxDaemonRssKib = 768 * 1024;
-constexpr std::int64_t kMaxDaemonPrivateDirtyKib = 640 * 1024;
+constexpr std::int64_t kMaxDaemonRssKib = 320 * 1024;
+constexpr std::int64_t kMaxDaemonPrivateDirtyKib = 224 * 1024;
 // Descriptors the daemon may hold beyond its baseline once the hostile clients are gone (the
 // probe's connection, one being accepted).
 constexpr int kDescriptorTolerance = 4;
