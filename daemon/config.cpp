@@ -191,4 +191,33 @@ Status save_config(const std::string& path, const TelemetryConfig& config) {
   return write_private_file(path, to_json(config).dump(2) + "\n");
 }
 
+bool only_takes_consent_away(const TelemetryConfig& before, const TelemetryConfig& after) {
+  bool takes = false;
+  auto compare = [&takes](bool was_on, bool is_on) {
+    if (was_on && !is_on) takes = true;
+    return !is_on || was_on;  // false: `after` gives something `before` did not
+  };
+  if (!compare(before.consent_given, after.consent_given)) return false;
+  if (!compare(before.enabled, after.enabled)) return false;
+  if (after.consent_given && after.policy_version != before.policy_version) return false;
+  if (after.install_id != before.install_id || after.endpoint != before.endpoint) return false;
+  if (after.max_data_retention > before.max_data_retention) return false;
+  if (after.max_data_retention < before.max_data_retention) takes = true;
+  for (const auto& name : privacy::all_categories()) {
+    if (!compare(before.category_enabled(name), after.category_enabled(name))) return false;
+  }
+  for (const auto& [name, app] : after.apps) {
+    if (!compare(before.app_enabled(name), app.enabled)) return false;
+  }
+  for (const auto& [name, app] : before.apps) {
+    // An entry that went away switched its app on again.
+    if (!app.enabled && after.apps.count(name) == 0) return false;
+  }
+  return takes;
+}
+
+Status save_config_in_place(const std::string& path, const TelemetryConfig& config) {
+  return overwrite_private_file_in_place(path, to_json(config).dump(2) + "\n");
+}
+
 }  // namespace dollhouse::daemon

@@ -70,4 +70,14 @@ struct LoadedConfig {
 LoadedConfig load_config(const std::string& path, SystemTime now);
 Status save_config(const std::string& path, const TelemetryConfig& config);
 
+// Whether going from `before` to `after` only takes consent away: consent withdrawn, a category
+// or an app switched off, a shorter retention, and nothing given that `before` did not give
+// (no consent, category, app, policy, endpoint or longer retention added).
+bool only_takes_consent_away(const TelemetryConfig& before, const TelemetryConfig& after);
+
+// save_config for a full disk: rewrites the existing telemetry.json in the blocks it holds
+// (overwrite_private_file_in_place). Only for a change that only_takes_consent_away: a crash in
+// the middle leaves a file that load_config reads as damaged, that is as no consent.
+Status save_config_in_place(const std::string& path, const TelemetryConfig& config);
+
 }  // namespace dollhouse::daemon

@@ -1,5 +1,7 @@
 #include "daemon/consent_state.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include "daemon/consent.hpp"
 #include "daemon/settings.hpp"
 
@@ -12,7 +14,8 @@ ConsentState::ConsentState(std::string config_path, TelemetryConfig config, Kill
     : config_path_(std::move(config_path)),
       config_(std::move(config)),
       kill_switch_(std::move(kill_switch)),
-      random_(random) {}
+      random_(random),
+      on_disk_(config_) {}
 
 std::optional<ipc::Blocker> ConsentState::blocker() const {
   return collection_blocker(config_, kill_switch_, kPolicyVersion);
@@ -36,8 +39,21 @@ json ConsentState::summary() const {
           {"categories", config_.categories}};
 }
 
+Status ConsentState::save(const TelemetryConfig& config) {
+  Status st = save_config(config_path_, config);
+  if (!st && only_takes_consent_away(on_disk_, config)) {
+    // A full disk: no room for a temporary file, but the old file's blocks take the new content.
+    Status in_place = save_config_in_place(config_path_, config);
+    if (!in_place) return Status::error(st.code(), st.message() + "; " + in_place.message());
+    spdlog::warn("telemetry.json rewritten in place ({}): the choice is on disk", st.message());
+    st = Status::ok();
+  }
+  if (st) on_disk_ = config;
+  return st;
+}
+
 Status ConsentState::replace(TelemetryConfig config) {
-  if (Status st = save_config(config_path_, config); !st) return st;
+  if (Status st = save(config); !st) return st;
   config_ = std::move(config);
   unsaved_ = false;
   return Status::ok();
@@ -50,7 +66,7 @@ void ConsentState::replace_unsaved(TelemetryConfig config) {
 
 Status ConsentState::retry_save() {
   if (!unsaved_) return Status::ok();
-  if (Status st = save_config(config_path_, config_); !st) return st;
+  if (Status st = save(config_); !st) return st;
   unsaved_ = false;
   return Status::ok();
 }

@@ -3,8 +3,11 @@
 // to both.
 //
 // Every change goes to disk first (save_config, atomic) and then replaces the copy in memory, so
-// what the daemon enforces is always what the file says. I/O thread only; the storage thread
-// gets copies of what it needs.
+// what the daemon enforces is always what the file says. On a full disk, where the atomic write
+// cannot make its temporary file, a change that only takes consent away is written over the old
+// file in place (save_config_in_place); when even that fails it holds in memory only
+// (replace_unsaved) until retry_save() gets it to disk. What is enforced never gives more than
+// what the file says. I/O thread only; the storage thread gets copies of what it needs.
 #pragma once
 
 #include <optional>
@@ -37,7 +40,9 @@ class ConsentState {
   // The consent part of the hello, consent and show replies.
   nlohmann::json summary() const;
 
-  // Saves `config` to telemetry.json, then makes it the one in force.
+  // Saves `config` to telemetry.json, then makes it the one in force. A change that only takes
+  // consent away (only_takes_consent_away from what the file holds) that cannot be written
+  // atomically is written in place.
   Status replace(TelemetryConfig config);
   // Makes `config` the one in force although it could not be saved (a withdrawal on a full
   // disk); retry_save() writes it later.
@@ -59,6 +64,13 @@ class ConsentState {
   KillSwitch kill_switch_;
   RandomSource& random_;
   bool unsaved_ = false;
+  // What telemetry.json holds, as far as this daemon knows: the config it was started with or
+  // the last one it saved.
+  TelemetryConfig on_disk_;
+
+  // Writes `config` atomically, or in place when that fails and the change only takes consent
+  // away from what is on disk.
+  Status save(const TelemetryConfig& config);
 };
 
 }  // namespace dollhouse::daemon

@@ -29,6 +29,12 @@ void Maintenance::start() {
 }
 
 void Maintenance::stop() {
+  // The daemon is stopping: one more try at what a full disk held back (telemetry.json, the
+  // deletions), committed by the storage thread before it stops.
+  if (!stopped_ && (consent_.unsaved() || purge_pending_)) {
+    spdlog::info("stopping: trying once more to save what the full disk held back");
+    run();
+  }
   stopped_ = true;
   timer_.cancel();
 }
@@ -41,6 +47,7 @@ void Maintenance::schedule() {
 
 void Maintenance::retry_soon() {
   purge_pending_ = true;
+  if (stopped_) return;
   reschedule(std::chrono::duration_cast<std::chrono::milliseconds>(kPersistRetryInterval));
 }
 
@@ -74,6 +81,7 @@ void Maintenance::run() {
   }
   const std::string install_id = consent_.config().install_id;
   storage_.post([=, this](StorageContext& ctx) {
+    bool purge_failed = false;
     if (!withdrawn) {
       // Nothing unsent of an app the user switched off is ever uploaded, also when the disk was
       // full when it was switched off.
@@ -86,25 +94,23 @@ void Maintenance::run() {
           ctx.count(counter::dropped(ipc::DropReason::kWithdrawn), *n);
         }
       }
-      if (failed) {
-        storage_.after_commit(ctx, [this](const Status&) {
-          reschedule(std::chrono::duration_cast<std::chrono::milliseconds>(kPersistRetryInterval));
-        });
-      }
+      purge_failed = failed;
     }
     if (withdrawn) {
       // Nothing unsent outlives a withdrawal, also when the disk was full at the time.
       auto n = ctx.store.delete_unsent(std::nullopt);
       Status usage = n ? ctx.store.delete_all_usage() : n.status();
       if (n && *n > 0) ctx.count(counter::dropped(ipc::DropReason::kWithdrawn), *n);
-      const bool failed = !n || !usage;
-      storage_.after_commit(ctx, [this, failed](const Status& commit) {
-        purge_pending_ = failed || !commit;
-        if (purge_pending_) {
-          reschedule(std::chrono::duration_cast<std::chrono::milliseconds>(kPersistRetryInterval));
-        }
-      });
+      purge_failed = !n || !usage;
     }
+    // Every write transaction also completes a local deletion the disk held back
+    // (SqliteEventStore::delete_local_log), so a pass that commits finishes that too.
+    storage_.after_commit(ctx, [this, purge_failed](const Status& commit) {
+      purge_pending_ = purge_failed || !commit;
+      if (purge_pending_) {
+        reschedule(std::chrono::duration_cast<std::chrono::milliseconds>(kPersistRetryInterval));
+      }
+    });
     if (auto evicted = ctx.store.evict_older_than(cutoff_ms); evicted && evicted->removed > 0) {
       ctx.count(counter::dropped(ipc::DropReason::kEvictedRetention), evicted->removed_unsent);
       ctx.count(counter::kPrunedRetention, evicted->removed - evicted->removed_unsent);

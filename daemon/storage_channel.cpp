@@ -15,7 +15,7 @@ void StorageChannel::post(StorageWorker::Task task) {
 }
 
 void StorageChannel::count(std::string name, std::int64_t n) {
-  worker_.post([name = std::move(name), n](StorageContext& ctx) { ctx.count(name, n); });
+  worker_.post([name = std::move(name), n](StorageContext& ctx) { ctx.count_fact(name, n); });
 }
 
 void StorageChannel::after_commit(StorageContext& ctx, AfterCommit done) {

@@ -20,6 +20,9 @@ int remove(DaemonClient& client, const std::string& scope) {
     std::cout << "Deleted " << n << " event" << (n == 1 ? "" : "s")
               << " and the usage totals kept on this machine.\n";
   }
+  if (reply->contains("warning")) {
+    std::cout << "Note: " << (*reply)["warning"].get<std::string>() << "\n";
+  }
   std::string remote = reply->value("remoteDeletion", "");
   if (remote == "pending") {
     std::cout << "Asked the server to delete everything it holds for this installation. The "

@@ -84,6 +84,16 @@ class EventStore {
   virtual Result<std::int64_t> count_since(std::optional<std::int64_t> since_ms) = 0;
 
   virtual Result<std::int64_t> delete_all() = 0;
+  // The user's local deletion: every event and usage total, nothing else (counters, upload
+  // state and remote deletion requests stay). In effect at once for every later call, also when
+  // the disk refuses the write: then the store keeps it in memory and completes it in every
+  // later write transaction until one commits. Returns how many events it deleted.
+  virtual Result<std::int64_t> delete_local_log() = 0;
+  // Whether a local deletion is in effect but not yet committed.
+  virtual bool local_deletion_pending() const = 0;
+  // Events appended and usage totals saved since the transaction began: what a failed commit
+  // refuses.
+  virtual std::int64_t messages_in_transaction() const = 0;
   // Unsent events, all or of one event type.
   virtual Result<std::int64_t> delete_unsent(const std::optional<std::string>& event_type) = 0;
   // Unsent events of one app.

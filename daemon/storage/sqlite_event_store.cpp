@@ -3,8 +3,11 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <iterator>
 #include <system_error>
 #include <utility>
@@ -74,8 +77,10 @@ bool is_neither_file_nor_link(const std::string& path) {
 }
 
 // Opens and checks a database file; nullptr with `corrupt` set when its content is unusable.
-sqlite3* open_checked(const std::string& path, bool& corrupt, std::string& error) {
+sqlite3* open_checked(const std::string& path, bool& corrupt, std::string& error,
+                      int& system_errno) {
   corrupt = false;
+  system_errno = 0;
   sqlite3* db = nullptr;
   int rc = sqlite3_open_v2(
       path.c_str(), &db,
@@ -83,13 +88,16 @@ sqlite3* open_checked(const std::string& path, bool& corrupt, std::string& error
       nullptr);
   if (rc != SQLITE_OK) {
     error = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+    if (db != nullptr) system_errno = sqlite3_system_errno(db);
     sqlite3_close(db);
     return nullptr;
   }
   sqlite3_busy_timeout(db, 5000);
   char* msg = nullptr;
-  rc =
-      sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", nullptr, nullptr, &msg);
+  const std::string pragmas =
+      "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA journal_size_limit=" +
+      std::to_string(SqliteEventStore::kWalSizeLimitBytes) + ";";
+  rc = sqlite3_exec(db, pragmas.c_str(), nullptr, nullptr, &msg);
   std::string check;
   if (rc == SQLITE_OK) {
     rc = sqlite3_exec(
@@ -106,6 +114,7 @@ sqlite3* open_checked(const std::string& path, bool& corrupt, std::string& error
     corrupt = true;
   }
   if (rc != SQLITE_OK || corrupt) {
+    if (rc != SQLITE_OK && sqlite3_system_errno(db) != 0) system_errno = sqlite3_system_errno(db);
     error = msg ? msg : (check.empty() ? sqlite3_errstr(rc) : check);
     sqlite3_free(msg);
     sqlite3_close(db);
@@ -115,6 +124,24 @@ sqlite3* open_checked(const std::string& path, bool& corrupt, std::string& error
   return db;
 }
 
+std::string reserve_path(const std::string& db_path) {
+  return db_path + "-reserve";
+}
+
+// Whether the file system that holds `path` has no room left, or less than `bytes`.
+bool disk_has_less_than(const std::string& path, std::uintmax_t bytes) {
+  std::error_code ec;
+  auto space = std::filesystem::space(std::filesystem::path(path).parent_path(), ec);
+  return !ec && space.available < bytes;
+}
+
+bool is_disk_full_errno(int e) {
+#ifdef EDQUOT
+  if (e == EDQUOT) return true;
+#endif
+  return e == ENOSPC;
+}
+
 }  // namespace
 
 Result<SqliteEventStore::Opened> SqliteEventStore::open(const std::string& path,
@@ -122,11 +149,20 @@ Result<SqliteEventStore::Opened> SqliteEventStore::open(const std::string& path,
   Opened opened;
   bool corrupt = false;
   std::string error;
+  int system_errno = 0;
   sqlite3* db = nullptr;
   if (is_neither_file_nor_link(path)) {
     corrupt = true;  // a directory where the database belongs: as damaged as a bad file
   } else {
-    db = open_checked(path, corrupt, error);
+    db = open_checked(path, corrupt, error, system_errno);
+    if (db == nullptr && !corrupt &&
+        (is_disk_full_errno(system_errno) || disk_has_less_than(path, kReserveBytes))) {
+      // A full disk: the WAL and its index need room. The reserve is there for this.
+      std::error_code ec;
+      if (std::filesystem::remove(reserve_path(path), ec)) {
+        db = open_checked(path, corrupt, error, system_errno);
+      }
+    }
   }
   if (db == nullptr && corrupt) {
     std::string aside = path + ".corrupt-" + std::to_string(now_ms);
@@ -136,12 +172,18 @@ Result<SqliteEventStore::Opened> SqliteEventStore::open(const std::string& path,
                                            "aside; remove it by hand");
     }
     opened.recovered_from = aside;
-    db = open_checked(path, corrupt, error);
+    db = open_checked(path, corrupt, error, system_errno);
   }
   if (db == nullptr) {
+    if (is_disk_full_errno(system_errno) || disk_has_less_than(path, 1)) {
+      const std::string dir = std::filesystem::path(path).parent_path().string();
+      return Status::error("io_error", "cannot open database " + path + ": disk full (" + error +
+                                           "); free some space in " + dir +
+                                           " and start the daemon again");
+    }
     return Status::error("io_error", "cannot open database " + path + ": " + error);
   }
-  std::unique_ptr<SqliteEventStore> store(new SqliteEventStore(db));
+  std::unique_ptr<SqliteEventStore> store(new SqliteEventStore(db, path));
   // Migrate forward.
   int version = 0;
   {
@@ -165,24 +207,73 @@ Result<SqliteEventStore::Opened> SqliteEventStore::open(const std::string& path,
       return st;
     }
   }
+  store->keep_reserve();
   opened.store = std::move(store);
   return opened;
 }
 
-SqliteEventStore::SqliteEventStore(sqlite3* db) : db_(db) {}
+SqliteEventStore::SqliteEventStore(sqlite3* db, std::string path)
+    : db_(db), path_(std::move(path)) {
+  // In place of SQLite's automatic checkpoint (the same thing at 1000 pages), so that the store
+  // knows what the WAL holds that is not in the database file yet.
+  sqlite3_wal_hook(
+      db_,
+      [](void* self, sqlite3*, const char*, int pages) {
+        auto* store = static_cast<SqliteEventStore*>(self);
+        store->wal_unwritten_pages_ = pages;
+        if (pages >= kWalAutoCheckpointPages) (void)store->checkpoint(SQLITE_CHECKPOINT_PASSIVE);
+        return SQLITE_OK;
+      },
+      this);
+}
+
+bool SqliteEventStore::checkpoint(int mode) {
+  int pages = 0, copied = 0;
+  int rc = sqlite3_wal_checkpoint_v2(db_, nullptr, mode, &pages, &copied);
+  if (rc == SQLITE_OK) {
+    wal_unwritten_pages_ = pages > copied ? pages - copied : 0;
+    checkpoint_needs_room_ = false;
+    return wal_unwritten_pages_ == 0;
+  }
+  // Only a full disk makes the WAL wait; a reader or a busy lock is tried again at the next one.
+  checkpoint_needs_room_ = (rc & 0xff) == SQLITE_FULL || (rc & 0xff) == SQLITE_IOERR ||
+                           is_disk_full_errno(sqlite3_system_errno(db_));
+  return false;
+}
+
+bool SqliteEventStore::wal_has_room() {
+  if (!checkpoint_needs_room_ || wal_unwritten_pages_ < kWalAutoCheckpointPages) return true;
+  if (checkpoint(SQLITE_CHECKPOINT_TRUNCATE)) return true;
+  // The user's deletion frees the pages of every event: worth the reserve.
+  if (deletion_pending_ && release_reserve()) return checkpoint(SQLITE_CHECKPOINT_TRUNCATE);
+  return false;
+}
+
+bool SqliteEventStore::release_reserve() {
+  std::error_code ec;
+  const bool removed = std::filesystem::remove(reserve_path(path_), ec);
+  if (removed) reserve_present_ = false;
+  return removed;
+}
 
 SqliteEventStore::~SqliteEventStore() {
   statements_.clear();
   sqlite3_close(db_);
 }
 
-Status SqliteEventStore::error(const char* what) const {
+Status SqliteEventStore::error(const char* what) {
+  if (sqlite3_errcode(db_) == SQLITE_FULL || is_disk_full_errno(sqlite3_system_errno(db_))) {
+    disk_full_ = true;
+  }
   return Status::error("storage_error", std::string(what) + ": " + sqlite3_errmsg(db_));
 }
 
 Status SqliteEventStore::exec(const char* sql) {
   char* msg = nullptr;
   if (sqlite3_exec(db_, sql, nullptr, nullptr, &msg) != SQLITE_OK) {
+    if (sqlite3_errcode(db_) == SQLITE_FULL || is_disk_full_errno(sqlite3_system_errno(db_))) {
+      disk_full_ = true;
+    }
     std::string text = msg ? msg : "unknown error";
     sqlite3_free(msg);
     return Status::error("storage_error", text);
@@ -198,16 +289,92 @@ SqliteEventStore::Statement& SqliteEventStore::prepared(const char* sql) {
 }
 
 Status SqliteEventStore::begin() {
-  return exec("BEGIN IMMEDIATE");
+  messages_ = 0;
+  deletion_in_transaction_ = false;
+  // The transaction runs either way (its tasks must hear how it ended), but a WAL that cannot be
+  // checkpointed for lack of space takes no more frames: it would only take the last free bytes.
+  refuse_commit_ = !wal_has_room();
+  Status st = exec("BEGIN IMMEDIATE");
+  if (st && deletion_pending_) apply_local_deletion();
+  return st;
 }
 Status SqliteEventStore::begin_read() {
+  messages_ = 0;
+  deletion_in_transaction_ = false;
   return exec("BEGIN DEFERRED");
 }
 Status SqliteEventStore::commit() {
-  return exec("COMMIT");
+  const bool wrote = deletion_in_transaction_ || messages_ > 0;
+  if (refuse_commit_ && !sqlite3_get_autocommit(db_)) {
+    refuse_commit_ = false;
+    disk_full_ = true;
+    return Status::error("storage_error",
+                         "disk full: the database's journal holds " +
+                             std::to_string(wal_unwritten_pages_) +
+                             " pages that the database file has no room for; free some space in " +
+                             std::filesystem::path(path_).parent_path().string());
+  }
+  Status st = exec("COMMIT");
+  if (!st) return st;
+  if (deletion_in_transaction_) {
+    deletion_pending_ = false;
+    deletion_in_transaction_ = false;
+  }
+  if (wrote && !reserve_present_) keep_reserve();
+  return st;
 }
 void SqliteEventStore::rollback() {
   if (!sqlite3_get_autocommit(db_)) (void)exec("ROLLBACK");
+  deletion_in_transaction_ = false;
+  if (disk_full_) make_room_after_failure();
+}
+
+void SqliteEventStore::apply_local_deletion() {
+  Statement& events = prepared("DELETE FROM events WHERE id <= ?1");
+  ResetOnExit reset(events);
+  events.bind(1, hidden_through_id_);
+  if (events.step() != SQLITE_DONE) {
+    (void)error("delete events");
+    return;
+  }
+  Statement& usage = prepared("DELETE FROM usage_weeks");
+  ResetOnExit reset_usage(usage);
+  if (usage.step() != SQLITE_DONE) {
+    (void)error("delete usage");
+    return;
+  }
+  deletion_in_transaction_ = true;
+}
+
+void SqliteEventStore::make_room_after_failure() {
+  disk_full_ = false;
+  // Copies what the WAL holds into the database and empties the WAL, when the database file
+  // has room to grow; then the WAL's space is free again. A failure leaves everything as it was.
+  if (checkpoint(SQLITE_CHECKPOINT_TRUNCATE)) return;
+  checkpoint_needs_room_ = true;
+  if (deletion_pending_ && release_reserve()) (void)checkpoint(SQLITE_CHECKPOINT_TRUNCATE);
+}
+
+void SqliteEventStore::keep_reserve() {
+  const std::string reserve = reserve_path(path_);
+  std::error_code ec;
+  if (std::filesystem::file_size(reserve, ec) == static_cast<std::uintmax_t>(kReserveBytes)) {
+    reserve_present_ = true;
+    return;
+  }
+  // Only with room for it twice over: the reserve must not be what fills the disk.
+  if (disk_has_less_than(path_, 2 * static_cast<std::uintmax_t>(kReserveBytes))) return;
+  {
+    std::ofstream out(reserve, std::ios::binary | std::ios::trunc);
+    const std::string block(64 * 1024, '\0');
+    for (std::int64_t done = 0; out && done < kReserveBytes;
+         done += static_cast<std::int64_t>(block.size())) {
+      out.write(block.data(), static_cast<std::streamsize>(block.size()));
+    }
+    out.flush();
+    reserve_present_ = static_cast<bool>(out);
+  }
+  if (!reserve_present_) std::filesystem::remove(reserve, ec);
 }
 
 Status SqliteEventStore::append(std::int64_t created_ms, const std::string& event_type,
@@ -220,7 +387,9 @@ Status SqliteEventStore::append(std::int64_t created_ms, const std::string& even
   s.bind(3, body);
   s.bind(4, static_cast<std::int64_t>(body.size()));
   s.bind(5, app);
-  return s.step() == SQLITE_DONE ? Status::ok() : error("insert event");
+  if (s.step() != SQLITE_DONE) return error("insert event");
+  ++messages_;
+  return Status::ok();
 }
 
 namespace {
@@ -243,19 +412,21 @@ Result<std::vector<StoredEvent>> SqliteEventStore::newest(std::int64_t limit,
                                                           std::optional<std::int64_t> since_ms) {
   Statement& s = prepared(
       "SELECT id, created_ms, event_type, body, sent FROM events WHERE created_ms >= ?1 "
-      "ORDER BY id DESC LIMIT ?2");
+      "AND id > ?3 ORDER BY id DESC LIMIT ?2");
   ResetOnExit reset(s);
   s.bind(1, since_ms.value_or(INT64_MIN));
   s.bind(2, limit);
+  s.bind(3, deletion_pending_ ? hidden_through_id_ : 0);
   return read_events(
       s, [](void* self) { return static_cast<SqliteEventStore*>(self)->error("read events"); },
       this);
 }
 
 Result<std::vector<StoredEvent>> SqliteEventStore::all() {
-  Statement& s =
-      prepared("SELECT id, created_ms, event_type, body, sent FROM events ORDER BY id ASC");
+  Statement& s = prepared(
+      "SELECT id, created_ms, event_type, body, sent FROM events WHERE id > ?1 ORDER BY id ASC");
   ResetOnExit reset(s);
+  s.bind(1, deletion_pending_ ? hidden_through_id_ : 0);
   return read_events(
       s, [](void* self) { return static_cast<SqliteEventStore*>(self)->error("read events"); },
       this);
@@ -264,8 +435,9 @@ Result<std::vector<StoredEvent>> SqliteEventStore::all() {
 Result<QueueStats> SqliteEventStore::stats() {
   Statement& s = prepared(
       "SELECT COALESCE(SUM(sent = 0), 0), COALESCE(SUM(sent != 0), 0), COALESCE(SUM(bytes), 0) "
-      "FROM events");
+      "FROM events WHERE id > ?1");
   ResetOnExit reset(s);
+  s.bind(1, deletion_pending_ ? hidden_through_id_ : 0);
   if (s.step() != SQLITE_ROW) return error("count events");
   return QueueStats{s.int_col(0), s.int_col(1), s.int_col(2)};
 }
@@ -273,8 +445,9 @@ Result<QueueStats> SqliteEventStore::stats() {
 Result<std::map<std::string, QueueStats>> SqliteEventStore::app_stats() {
   Statement& s = prepared(
       "SELECT app, COALESCE(SUM(sent = 0), 0), COALESCE(SUM(sent != 0), 0), "
-      "COALESCE(SUM(bytes), 0) FROM events GROUP BY app");
+      "COALESCE(SUM(bytes), 0) FROM events WHERE id > ?1 GROUP BY app");
   ResetOnExit reset(s);
+  s.bind(1, deletion_pending_ ? hidden_through_id_ : 0);
   std::map<std::string, QueueStats> out;
   int rc;
   while ((rc = s.step()) == SQLITE_ROW) {
@@ -285,9 +458,10 @@ Result<std::map<std::string, QueueStats>> SqliteEventStore::app_stats() {
 }
 
 Result<std::int64_t> SqliteEventStore::count_since(std::optional<std::int64_t> since_ms) {
-  Statement& s = prepared("SELECT COUNT(*) FROM events WHERE created_ms >= ?1");
+  Statement& s = prepared("SELECT COUNT(*) FROM events WHERE created_ms >= ?1 AND id > ?2");
   ResetOnExit reset(s);
   s.bind(1, since_ms.value_or(INT64_MIN));
+  s.bind(2, deletion_pending_ ? hidden_through_id_ : 0);
   if (s.step() != SQLITE_ROW) return error("count events");
   return s.int_col(0);
 }
@@ -305,6 +479,23 @@ Result<std::int64_t> SqliteEventStore::delete_all() {
   ResetOnExit reset(s);
   if (s.step() != SQLITE_DONE) return error("delete events");
   return static_cast<std::int64_t>(sqlite3_changes(db_));
+}
+
+Result<std::int64_t> SqliteEventStore::delete_local_log() {
+  std::int64_t count = 0, last_id = 0;
+  {
+    Statement& s = prepared("SELECT COUNT(*), COALESCE(MAX(id), 0) FROM events WHERE id > ?1");
+    ResetOnExit reset(s);
+    s.bind(1, deletion_pending_ ? hidden_through_id_ : 0);
+    if (s.step() != SQLITE_ROW) return error("count events");
+    count = s.int_col(0);
+    last_id = s.int_col(1);
+  }
+  // In effect from here on, whatever the disk does; written with this transaction or a later one.
+  hidden_through_id_ = std::max(hidden_through_id_, last_id);
+  deletion_pending_ = true;
+  if (!sqlite3_get_autocommit(db_)) apply_local_deletion();
+  return count;
 }
 
 Result<std::int64_t> SqliteEventStore::delete_unsent(const std::optional<std::string>& event_type) {
@@ -418,9 +609,11 @@ UsageKey usage_key_from_column(const std::string& column) {
 }  // namespace
 
 Result<std::map<UsageKey, std::string>> SqliteEventStore::usage_weeks() {
+  std::map<UsageKey, std::string> out;
+  // Every total on disk predates a local deletion that is not committed yet.
+  if (deletion_pending_ && !deletion_in_transaction_) return out;
   Statement& s = prepared("SELECT week_start, data FROM usage_weeks");
   ResetOnExit reset(s);
-  std::map<UsageKey, std::string> out;
   int rc;
   while ((rc = s.step()) == SQLITE_ROW) out[usage_key_from_column(s.text_col(0))] = s.text_col(1);
   if (rc != SQLITE_DONE) return error("read usage");
@@ -434,7 +627,9 @@ Status SqliteEventStore::put_usage_week(const UsageKey& key, const std::string& 
   ResetOnExit reset(s);
   s.bind(1, usage_key_column(key));
   s.bind(2, data);
-  return s.step() == SQLITE_DONE ? Status::ok() : error("save usage");
+  if (s.step() != SQLITE_DONE) return error("save usage");
+  ++messages_;
+  return Status::ok();
 }
 
 Status SqliteEventStore::delete_usage_week(const UsageKey& key) {

@@ -8,6 +8,13 @@
 // created; `recovered_from` then says where the old one went. A symlink at the path is never
 // followed ("io_error"); a database written by a newer schema is refused and left alone
 // ("unsupported_schema").
+//
+// A full disk: the WAL is bounded (kWalAutoCheckpointPages, kWalSizeLimitBytes), a failed
+// write transaction is followed by a checkpoint attempt so that the WAL's space is reused once
+// the database file can grow (writes are refused while it cannot), and the store keeps a reserve
+// file of kReserveBytes (telemetry.db-reserve) that it deletes to make room: to open on a full
+// disk, and to complete the user's local deletion (delete_local_log), which then frees the pages of
+// every event. The reserve is made again once the file system has twice its size free.
 #pragma once
 
 #include <memory>
@@ -41,6 +48,9 @@ class SqliteEventStore final : public EventStore {
   Result<std::int64_t> count_since(std::optional<std::int64_t> since_ms) override;
   Result<std::int64_t> delete_unsent_of_app(const std::string& app) override;
   Result<std::int64_t> delete_all() override;
+  Result<std::int64_t> delete_local_log() override;
+  bool local_deletion_pending() const override { return deletion_pending_; }
+  std::int64_t messages_in_transaction() const override { return messages_; }
   Result<std::int64_t> delete_unsent(const std::optional<std::string>& event_type) override;
   Result<std::int64_t> remove_unsent_field(const std::string& event_type,
                                            const std::string& json_path) override;
@@ -65,16 +75,56 @@ class SqliteEventStore final : public EventStore {
 
   // The schema version this code writes.
   static constexpr int kSchemaVersion = 3;
+  // The WAL is checkpointed into the database once it holds this many pages (4 KiB each)
+  // after a commit (SQLite's own default is 1000): the WAL stays small against a small disk.
+  // While a full disk keeps that many out of the database file, writes are refused rather than
+  // let the WAL take the last free bytes.
+  static constexpr int kWalAutoCheckpointPages = 128;
+  // A WAL that grew past this (one large transaction) is cut back to it when it is reused.
+  static constexpr std::int64_t kWalSizeLimitBytes = 512 * 1024;
+  // The file kept beside the database and deleted to make room on a full disk: enough for a
+  // checkpoint of a WAL at kWalAutoCheckpointPages and the frames of a deletion.
+  static constexpr std::int64_t kReserveBytes = 512 * 1024;
 
  private:
   class Statement;
-  explicit SqliteEventStore(sqlite3* db);
+  SqliteEventStore(sqlite3* db, std::string path);
   Status exec(const char* sql);
-  Status error(const char* what) const;
+  Status error(const char* what);
   Statement& prepared(const char* sql);
+  // Runs the pending local deletion inside the open write transaction.
+  void apply_local_deletion();
+  // After a failed write: tries a checkpoint so that the WAL's space can be used again, and
+  // deletes the reserve for it when a local deletion waits for room.
+  void make_room_after_failure();
+  // Copies the WAL into the database file; whether all of it is there now.
+  bool checkpoint(int mode);
+  // Whether the WAL may take more frames: false while it holds kWalAutoCheckpointPages or more
+  // that a full disk keeps out of the database file.
+  bool wal_has_room();
+  bool release_reserve();
+  // Makes the reserve file when it is missing and the disk has room for it twice over.
+  void keep_reserve();
 
   sqlite3* db_;
+  std::string path_;
   std::map<std::string, std::unique_ptr<Statement>> statements_;
+  // A local deletion is in effect but not committed: reads leave out the events with an id up
+  // to hidden_through_id_ (ids only grow) and every usage total.
+  bool deletion_pending_ = false;
+  std::int64_t hidden_through_id_ = 0;
+  // The pending local deletion ran in the open write transaction.
+  bool deletion_in_transaction_ = false;
+  std::int64_t messages_ = 0;
+  // A statement or commit failed because the disk is full, since the last rollback.
+  bool disk_full_ = false;
+  bool reserve_present_ = false;
+  // Pages in the WAL not yet copied into the database file, as of the last commit or checkpoint.
+  int wal_unwritten_pages_ = 0;
+  // The last checkpoint failed for lack of space.
+  bool checkpoint_needs_room_ = false;
+  // This transaction may not commit: the WAL has no room (wal_has_room).
+  bool refuse_commit_ = false;
 };
 
 struct SqliteEventStore::Opened {

@@ -11,8 +11,10 @@ Result<UploadBatch> SqliteEventStore::take_batch(std::int64_t max_events, std::i
   UploadBatch batch;
   {
     Statement& s = prepared(
-        "SELECT batch_id FROM events WHERE sent = 0 AND batch_id IS NOT NULL ORDER BY id LIMIT 1");
+        "SELECT batch_id FROM events WHERE sent = 0 AND batch_id IS NOT NULL AND id > ?1 "
+        "ORDER BY id LIMIT 1");
     ResetOnExit reset(s);
+    s.bind(1, deletion_pending_ ? hidden_through_id_ : 0);
     int rc = s.step();
     if (rc == SQLITE_ROW)
       batch.batch_id = s.text_col(0);
@@ -20,9 +22,11 @@ Result<UploadBatch> SqliteEventStore::take_batch(std::int64_t max_events, std::i
       return error("find the open batch");
   }
   if (!batch.batch_id.empty()) {
-    Statement& s = prepared("SELECT body FROM events WHERE sent = 0 AND batch_id = ?1 ORDER BY id");
+    Statement& s = prepared(
+        "SELECT body FROM events WHERE sent = 0 AND batch_id = ?1 AND id > ?2 ORDER BY id");
     ResetOnExit reset(s);
     s.bind(1, batch.batch_id);
+    s.bind(2, deletion_pending_ ? hidden_through_id_ : 0);
     int rc;
     while ((rc = s.step()) == SQLITE_ROW) {
       batch.bodies.push_back(s.text_col(0));
@@ -34,9 +38,11 @@ Result<UploadBatch> SqliteEventStore::take_batch(std::int64_t max_events, std::i
   std::int64_t last_id = -1;
   {
     Statement& s = prepared(
-        "SELECT id, body FROM events WHERE sent = 0 AND batch_id IS NULL ORDER BY id LIMIT ?1");
+        "SELECT id, body FROM events WHERE sent = 0 AND batch_id IS NULL AND id > ?2 ORDER BY id "
+        "LIMIT ?1");
     ResetOnExit reset(s);
     s.bind(1, max_events);
+    s.bind(2, deletion_pending_ ? hidden_through_id_ : 0);
     int rc;
     while ((rc = s.step()) == SQLITE_ROW) {
       std::string body = s.text_col(1);

@@ -104,7 +104,7 @@ void StorageWorker::run_read(Task& task) {
   std::vector<std::function<void(const Status&)>> on_commit;
   // A deferred transaction only reads: it needs no space on disk and takes no write lock.
   Status status = store_->begin_read();
-  StorageContext ctx{*store_, counters_, clock_.now(), on_commit, false, last_write_error_, {}};
+  StorageContext ctx{*store_, counters_, clock_.now(), on_commit, false, last_write_error_, {}, {}};
   auto counters_before = counters_;
   try {
     task(ctx);
@@ -124,7 +124,7 @@ void StorageWorker::run_writes(std::deque<Queued>::iterator first,
   auto counters_before = counters_;
   Status status = store_->begin();
   const bool in_transaction = status.is_ok();
-  StorageContext ctx{*store_, counters_, clock_.now(), on_commit, false, last_write_error_, {}};
+  StorageContext ctx{*store_, counters_, clock_.now(), on_commit, false, last_write_error_, {}, {}};
   // Tasks run even when the transaction could not begin: they register the completions that
   // must hear about the failure (a reply, the uploader's next step), and their writes then
   // fail or commit one by one.
@@ -160,16 +160,27 @@ void StorageWorker::run_writes(std::deque<Queued>::iterator first,
     }
     last_write_error_.clear();
   } else {
+    // What the failed transaction refused: the events and usage totals it had written, and
+    // those its tasks already counted as refused one by one. Counter updates, deletions and
+    // queries are not messages of an app and are not counted.
+    const std::string refused_name = counter::dropped(ipc::DropReason::kStorageError);
+    auto value_in = [&refused_name](const std::map<std::string, std::int64_t>& counters) {
+      auto it = counters.find(refused_name);
+      return it == counters.end() ? std::int64_t{0} : it->second;
+    };
+    const std::int64_t refused =
+        store_->messages_in_transaction() + value_in(counters_) - value_in(counters_before);
     store_->rollback();
     counters_ = std::move(counters_before);
-    counters_[counter::dropped(ipc::DropReason::kStorageError)] += static_cast<std::int64_t>(tasks);
+    if (refused > 0) counters_[refused_name] += refused;
+    for (const auto& [name, n] : ctx.facts) counters_[name] += n;
     counters_unsaved_ = true;
     last_write_error_ = status.message();
     if (auto left_out = failure_log_.occurred(clock_.now())) {
       spdlog::error(
-          "could not write to the database ({}); {} requests failed: {} ({} more failed "
-          "write batches not logged before this)",
-          status.code(), tasks, status.message(), *left_out);
+          "could not write to the database ({}); {} requests failed, {} events or usage "
+          "messages refused: {} ({} more failed write batches not logged before this)",
+          status.code(), tasks, refused, status.message(), *left_out);
     }
   }
   run_completions(on_commit, status);

@@ -51,6 +51,15 @@ struct StorageContext {
   void count(const std::string& name, std::int64_t n = 1) {
     if (n != 0) counters[name] += n;
   }
+  // A count that stands whatever becomes of the transaction (a drop decided before storage,
+  // such as no_consent): kept, and saved later, also when the transaction fails. Counts made
+  // with count() go with a failed transaction, as the writes they count do.
+  void count_fact(const std::string& name, std::int64_t n = 1) {
+    if (n == 0) return;
+    counters[name] += n;
+    facts[name] += n;
+  }
+  std::map<std::string, std::int64_t> facts;
 };
 
 struct StorageLimits {

@@ -18,6 +18,7 @@
 #include <gtest/gtest.h>
 
 #include "daemon/settings.hpp"
+#include "daemon/storage/sqlite_event_store.hpp"
 #include "tests/fault/disk_tmpfs.hpp"
 #include "tests/fault/fault_run.hpp"
 #include "tests/support/daemon_harness.hpp"
@@ -34,6 +35,10 @@ using namespace std::chrono_literals;
 // that it is the filler that fills the disk. (On a smaller one the WAL fills it by itself, is
 // never checkpointed, and takes back whatever space is freed.)
 constexpr std::size_t kTmpfsBytes = 8 * 1024 * 1024;
+// A disk that the daemon's own events fill: smaller than SQLite's default WAL (1000 pages).
+constexpr std::size_t kSmallTmpfsBytes = 2 * 1024 * 1024;
+// Batches sent at most while the daemon's own events fill the small disk (about 150 do).
+constexpr int kMaxBatchesToFillSmallDisk = 1000;
 // Events per connection: hello, this many fire-and-forget tracks, then one sync.
 constexpr int kEventsPerBatch = 20;
 // While the disk is full, batches sent before the first refused write must come; a WAL with
@@ -112,8 +117,9 @@ std::string listing(const std::string& dir) {
 // Every test here: a daemon whose data root is a fresh tmpfs, consent given.
 class DiskTrouble : public ::testing::Test {
  protected:
+  virtual std::size_t disk_bytes() const { return kTmpfsBytes; }
   void SetUp() override {
-    mount_.emplace(h_.root(), kTmpfsBytes);
+    mount_.emplace(h_.root(), disk_bytes());
     if (!mount_->mounted()) GTEST_SKIP() << mount_->error();
     ASSERT_TRUE(h_.start()) << h_.process()->err();
     ASSERT_TRUE(h_.enable().value("ok", false));
@@ -220,10 +226,18 @@ TEST_F(DiskTrouble, UserControlsAnswerOnAFullDiskAndFinishTheirWorkWhenSpaceRetu
   BatchOutcome before = send_batch(h_, kEventsPerBatch, serial);
   ASSERT_EQ(before.accepted, kEventsPerBatch);
   ASSERT_NO_FATAL_FAILURE(fill_disk());
-  BatchOutcome full = send_batch(h_, kEventsPerBatch, serial);
-  ASSERT_TRUE(full.answered);
-  ASSERT_GT(full.dropped, 0) << "the full disk refused the batch";
-  const std::int64_t stored = kEventsPerBatch + full.accepted;
+  // The WAL's own blocks may take a few more transactions before the first refusal.
+  BatchOutcome full;
+  std::int64_t stored = kEventsPerBatch;
+  for (int b = 0; b < kMaxBatchesBeforeRefusal && full.dropped == 0; ++b) {
+    BatchOutcome one = send_batch(h_, kEventsPerBatch, serial);
+    ASSERT_TRUE(one.answered);
+    stored += one.accepted;
+    full.answered = true;
+    full.accepted += one.accepted;
+    full.dropped += one.dropped;
+  }
+  ASSERT_GT(full.dropped, 0) << "the full disk refused a batch";
 
   RunResult status = h_.ctl({"telemetry", "status", "--json"});
   ASSERT_EQ(status.exit_code, 0) << status.err;
@@ -258,31 +272,38 @@ TEST_F(DiskTrouble, UserControlsAnswerOnAFullDiskAndFinishTheirWorkWhenSpaceRetu
   s = h_.status();
   EXPECT_EQ(s["queue"].value("droppedTotal", std::int64_t{-1}), dropped_before + kEventsPerBatch)
       << s["queue"].dump();
-  // Events refused by the withdrawal are not lost to the disk. (Their counter updates are
-  // writes too; on a full disk each failed one is also counted under storage_error.)
-  EXPECT_GE(dropped(s, "storage_error"), full.dropped);
+  // Events refused by the withdrawal are counted under their reason, and storage_error counts
+  // only the events the disk refused: not the counter updates, not the withdrawal's deletion.
+  EXPECT_EQ(dropped(s, "storage_error"), full.dropped) << s["queue"]["dropped"].dump();
+  // The withdrawal is on disk already: telemetry.json was rewritten in its own blocks.
+  const std::string config = h_.root() + "/telemetry.json";
+  EXPECT_EQ(json::parse(read_file(config), nullptr, false).value("consentState", ""), "withdrawn")
+      << read_file(config);
 
-  // A local deletion needs a write: it either happened or says that it could not.
+  // The user's deletion holds at once on a full disk, and says that it reaches the disk later.
   RunResult del = h_.ctl({"telemetry", "delete", "--local"});
-  if (del.exit_code == 0) {
-    EXPECT_NE(del.out.find("Deleted " + std::to_string(stored)), std::string::npos) << del.out;
-    EXPECT_EQ(events_in_db(h_), 0);
-  } else {
-    EXPECT_EQ(del.exit_code, 1) << del.out << del.err;
-    EXPECT_NE(del.err.find("could not write its database"), std::string::npos) << del.err;
-    EXPECT_NE(del.err.find("storage_error"), std::string::npos) << del.err;
-    EXPECT_EQ(events_in_db(h_), stored) << "a refused deletion changed nothing";
+  ASSERT_EQ(del.exit_code, 0) << del.out << del.err;
+  EXPECT_NE(del.out.find("Deleted " + std::to_string(stored)), std::string::npos) << del.out;
+  RunResult after_delete = h_.ctl({"telemetry", "show", "--json", "--limit", "10000"});
+  ASSERT_EQ(after_delete.exit_code, 0) << after_delete.err;
+  EXPECT_EQ(json::parse(after_delete.out, nullptr, false), json::array()) << after_delete.out;
+  RunResult exported = h_.ctl({"telemetry", "export"});
+  ASSERT_EQ(exported.exit_code, 0) << exported.err;
+  EXPECT_EQ(json::parse(exported.out, nullptr, false)["events"], json::array()) << exported.out;
+  EXPECT_EQ(h_.status()["queue"].value("stored", std::int64_t{-1}), 0);
+  const bool deleted_on_full_disk = events_in_db(h_) == 0;
+  if (!deleted_on_full_disk) {
+    EXPECT_NE(del.out.find("Note: "), std::string::npos) << "says it is written later: " << del.out;
   }
   ASSERT_TRUE(daemon_alive(h_));
 
-  // Space again: the withdrawal reaches telemetry.json and the unsent events go, unasked.
+  // Space again: the unsent events and the deletion reach the disk, unasked.
   ASSERT_NO_FATAL_FAILURE(free_disk());
-  const std::string config = h_.root() + "/telemetry.json";
   EXPECT_TRUE(wait_until(
       [&] {
         json saved = json::parse(read_file(config), nullptr, false);
         return saved.is_object() && saved.value("consentState", "") == "withdrawn" &&
-               events_in_db(h_, " WHERE sent = 0") == 0;
+               events_in_db(h_) == 0;
       },
       kRecoveryDeadline))
       << read_file(config);
@@ -301,14 +322,48 @@ TEST_F(DiskTrouble, UserControlsAnswerOnAFullDiskAndFinishTheirWorkWhenSpaceRetu
   EXPECT_EQ(restarted["consent"].value("state", ""), "withdrawn");
   print_figures("disk_trouble_test controls",
                 "stored=" + std::to_string(stored) + " refused=" + std::to_string(full.dropped) +
-                    " delete --local on full disk " +
-                    (del.exit_code == 0 ? "done" : "refused with storage_error") +
+                    " delete --local on full disk: in effect at once, " +
+                    (deleted_on_full_disk ? "on disk at once" : "on disk once space returned") +
                     " dropped after kill -9=" + restarted["queue"]["dropped"].dump());
 }
 
+// A withdrawal made on a full disk is on disk before its reply: a daemon stopped then, and
+// started again while the disk is still full or once it has room, never reads it as consent.
+TEST_F(DiskTrouble, AWithdrawalOnAFullDiskSurvivesAStopAndARestart) {
+  int serial = 0;
+  ASSERT_EQ(send_batch(h_, kEventsPerBatch, serial).accepted, kEventsPerBatch);
+  ASSERT_NO_FATAL_FAILURE(fill_disk());
+  RunResult disable = h_.ctl({"telemetry", "disable"});
+  ASSERT_EQ(disable.exit_code, 0) << disable.err;
+  ASSERT_EQ(h_.status()["consent"].value("state", ""), "withdrawn");
+  ASSERT_EQ(h_.stop(), 0) << "SIGTERM on a full disk is a clean stop";
+
+  std::string still_full = "refused to start";
+  if (h_.start()) {
+    json s = h_.status();
+    EXPECT_EQ(s["consent"].value("state", ""), "withdrawn") << s["consent"].dump();
+    EXPECT_FALSE(s.value("enabled", true));
+    EXPECT_EQ(send_batch(h_, kEventsPerBatch, serial).accepted, 0);
+    still_full = "served, consent " + s["consent"].value("state", "");
+    ASSERT_EQ(h_.stop(), 0);
+  }
+  ASSERT_NO_FATAL_FAILURE(free_disk());
+  ASSERT_TRUE(h_.start()) << h_.process()->err();
+  json s = h_.status();
+  EXPECT_EQ(s["consent"].value("state", ""), "withdrawn") << s["consent"].dump();
+  EXPECT_FALSE(s.value("enabled", true));
+  BatchOutcome after = send_batch(h_, kEventsPerBatch, serial);
+  EXPECT_EQ(after.accepted, 0) << "nothing is collected after the restart";
+  EXPECT_EQ(events_in_db(h_, " WHERE sent = 0"), 0) << "the unsent events went with it";
+  print_figures("disk_trouble_test withdrawal across a restart",
+                "restart on the full disk: " + still_full + "; after space returned: consent " +
+                    s["consent"].value("state", ""));
+}
+
 // A daemon stopped cleanly leaves no WAL behind; starting again on a disk that is full by then
-// needs room for a new WAL and its index. It either serves from what it has, or exits 1 naming
-// its database, and starts with every event intact once there is room.
+// needs room for a new WAL and its index. It either serves from what it has (the reserve it
+// keeps makes that room), or exits 1 saying the disk is full and where to free space, and starts
+// with every event intact once there is room.
 TEST_F(DiskTrouble, ADaemonStartedOnAFullDiskSaysWhyOrServesAndKeepsEveryEvent) {
   int serial = 0;
   ASSERT_EQ(send_batch(h_, kEventsPerBatch, serial).accepted, kEventsPerBatch);
@@ -326,6 +381,8 @@ TEST_F(DiskTrouble, ADaemonStartedOnAFullDiskSaysWhyOrServesAndKeepsEveryEvent) 
     EXPECT_EQ(h_.process()->wait(30s), 1);
     refusal = h_.process()->err();
     EXPECT_NE(refusal.find(db_path(h_)), std::string::npos) << refusal;
+    EXPECT_NE(refusal.find("disk full"), std::string::npos) << refusal;
+    EXPECT_NE(refusal.find("free some space in " + h_.root()), std::string::npos) << refusal;
     refusal = refusal.substr(0, refusal.find('\n'));
   }
 
@@ -341,6 +398,74 @@ TEST_F(DiskTrouble, ADaemonStartedOnAFullDiskSaysWhyOrServesAndKeepsEveryEvent) 
                 std::string(started_full ? "served" : "refused to start: \"" + refusal + "\"") +
                     "; after space returned: started, in db=" +
                     std::to_string(events_in_db(h_).value_or(-1)));
+}
+
+// The daemon's own events fill a 2 MiB disk: the WAL stays within its bound instead of taking
+// the disk, and `delete --local`, the user's way to make room, brings service back by itself.
+class SmallDisk : public DiskTrouble {
+ protected:
+  std::size_t disk_bytes() const override { return kSmallTmpfsBytes; }
+};
+
+std::uintmax_t file_bytes(const std::string& path) {
+  std::error_code ec;
+  auto n = std::filesystem::file_size(path, ec);
+  return ec ? 0 : n;
+}
+
+TEST_F(SmallDisk, ItsOwnEventsFillItTheWalStaysBoundedAndDeleteLocalBringsServiceBack) {
+  int serial = 0, batches = 0;
+  std::int64_t confirmed = 0;
+  BatchOutcome b;
+  for (; batches < kMaxBatchesToFillSmallDisk; ++batches) {
+    b = send_batch(h_, kEventsPerBatch, serial);
+    ASSERT_TRUE(b.answered) << "batch " << batches;
+    confirmed += b.accepted;
+    if (b.dropped > 0) break;
+  }
+  ASSERT_GT(b.dropped, 0) << "the disk never filled: " << listing(h_.root());
+  const std::string wal = db_path(h_) + "-wal";
+  const std::uintmax_t wal_when_full = file_bytes(wal);
+  const std::uintmax_t db_when_full = file_bytes(db_path(h_));
+  const std::string files_when_full = listing(h_.root());
+  EXPECT_LE(wal_when_full,
+            static_cast<std::uintmax_t>(daemon::SqliteEventStore::kWalAutoCheckpointPages) * 4096 +
+                daemon::SqliteEventStore::kWalSizeLimitBytes)
+      << "the WAL took the disk: " << files_when_full;
+  EXPECT_EQ(events_in_db(h_), confirmed);
+  json s = h_.status();
+  EXPECT_TRUE(s["queue"]["writeError"].is_string()) << s["queue"].dump();
+
+  RunResult del = h_.ctl({"telemetry", "delete", "--local"});
+  ASSERT_EQ(del.exit_code, 0) << del.out << del.err;
+  EXPECT_NE(del.out.find("Deleted " + std::to_string(confirmed)), std::string::npos) << del.out;
+  EXPECT_TRUE(h_.entries().empty());
+
+  // Service comes back with no restart and no space freed by anyone else.
+  std::int64_t after_delete = 0;
+  BatchOutcome after;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        after = send_batch(h_, kEventsPerBatch, serial);
+        after_delete += after.accepted;
+        return after.answered && after.accepted == kEventsPerBatch;
+      },
+      kRecoveryDeadline))
+      << "last batch " << after.accepted << " accepted; " << h_.status()["queue"].dump() << "\n"
+      << listing(h_.root());
+  for (int i = 0; i < 3; ++i) {
+    BatchOutcome more = send_batch(h_, kEventsPerBatch, serial);
+    EXPECT_EQ(more.accepted, kEventsPerBatch) << "service holds, batch " << i;
+    after_delete += more.accepted;
+  }
+  EXPECT_EQ(events_in_db(h_), after_delete) << "only what came after the deletion";
+  EXPECT_TRUE(h_.status()["queue"]["writeError"].is_null());
+  print_figures("disk_trouble_test 2 MiB disk",
+                "batches until full=" + std::to_string(batches + 1) + " confirmed=" +
+                    std::to_string(confirmed) + " wal when full=" + std::to_string(wal_when_full) +
+                    " db when full=" + std::to_string(db_when_full) + " (" + files_when_full +
+                    ") after delete --local: accepted=" + std::to_string(after_delete) +
+                    " wal now=" + std::to_string(file_bytes(wal)));
 }
 
 }  // namespace

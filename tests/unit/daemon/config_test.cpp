@@ -9,6 +9,8 @@
 #include <sstream>
 #include <string>
 
+#include "common/private_file.hpp"
+#include "daemon/consent_state.hpp"
 #include "daemon/settings.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -303,6 +305,175 @@ TEST(SaveConfig, FailsWithIoErrorWhenTheDirectoryIsMissing) {
   Status st = save_config(dir.file("no/such/dir/telemetry.json"), consented_config());
   EXPECT_FALSE(st);
   EXPECT_EQ(st.code(), "io_error");
+}
+
+// ---- only_takes_consent_away -------------------------------------------------------------------
+
+TelemetryConfig withdrawn_from(TelemetryConfig c) {
+  c.enabled = false;
+  c.consent_given = false;
+  c.answer = ipc::ConsentAnswer::kWithdrawn;
+  c.consent_timestamp = "2026-11-30T08:00:00.000Z";
+  return c;
+}
+
+TEST(OnlyTakesConsentAway, AWithdrawalACategoryOrAnAppSwitchedOffTakeConsentAway) {
+  const TelemetryConfig given = consented_config();
+  EXPECT_TRUE(only_takes_consent_away(given, withdrawn_from(given)));
+  TelemetryConfig category_off = given;
+  category_off.categories["crash"] = false;
+  EXPECT_TRUE(only_takes_consent_away(given, category_off));
+  TelemetryConfig app_off = given;
+  app_off.apps["dollhousemcp"].enabled = false;
+  EXPECT_TRUE(only_takes_consent_away(given, app_off));
+  TelemetryConfig shorter = given;
+  shorter.max_data_retention = 7;
+  EXPECT_TRUE(only_takes_consent_away(given, shorter));
+}
+
+TEST(OnlyTakesConsentAway, AnythingThatGivesOrChangesNothingDoesNot) {
+  const TelemetryConfig given = consented_config();
+  const TelemetryConfig withdrawn = withdrawn_from(given);
+  EXPECT_FALSE(only_takes_consent_away(withdrawn, given)) << "consent given again";
+  EXPECT_FALSE(only_takes_consent_away(given, given)) << "nothing taken away";
+  TelemetryConfig category_on = given;
+  category_on.categories["usage"] = true;
+  EXPECT_FALSE(only_takes_consent_away(given, category_on));
+  TelemetryConfig app_off = given;
+  app_off.apps["dollhousemcp"].enabled = false;
+  EXPECT_FALSE(only_takes_consent_away(app_off, given)) << "an app switched on again";
+  TelemetryConfig mixed = given;
+  mixed.categories["crash"] = false;
+  mixed.categories["usage"] = true;
+  EXPECT_FALSE(only_takes_consent_away(given, mixed)) << "one off, another on";
+  TelemetryConfig endpoint = withdrawn_from(given);
+  endpoint.endpoint = "https://elsewhere.test/ingest";
+  EXPECT_FALSE(only_takes_consent_away(given, endpoint));
+  TelemetryConfig new_id = given;
+  new_id.install_id = "223e4567-e89b-42d3-a456-426614174000";
+  new_id.categories["crash"] = false;
+  EXPECT_FALSE(only_takes_consent_away(given, new_id));
+  TelemetryConfig longer = given;
+  longer.max_data_retention = 365;
+  longer.categories["crash"] = false;
+  EXPECT_FALSE(only_takes_consent_away(given, longer));
+}
+
+// ---- save_config_in_place -----------------------------------------------------------------------
+
+ino_t inode_of(const std::string& path) {
+  struct stat st {};
+  EXPECT_EQ(::stat(path.c_str(), &st), 0);
+  return st.st_ino;
+}
+
+TEST(SaveConfigInPlace, RewritesTheSameFileAndLoadsBack) {
+  testing::TempDir dir;
+  std::string path = dir.file("telemetry.json");
+  ASSERT_TRUE(save_config(path, consented_config()));
+  const ino_t before = inode_of(path);
+  Status st = save_config_in_place(path, withdrawn_from(consented_config()));
+  ASSERT_TRUE(st) << st.message();
+  EXPECT_EQ(inode_of(path), before) << "no new file";
+  LoadedConfig loaded = load_config(path, kNow);
+  EXPECT_TRUE(loaded.moved_aside.empty());
+  EXPECT_EQ(loaded.config.answer, ipc::ConsentAnswer::kWithdrawn);
+  EXPECT_FALSE(loaded.config.consent_given);
+  EXPECT_EQ(read_file(path), to_json(withdrawn_from(consented_config())).dump(2) + "\n")
+      << "cut to the new length";
+}
+
+TEST(SaveConfigInPlace, ContentLargerThanTheFileHoldsIsRefusedAndChangesNothing) {
+  testing::TempDir dir;
+  std::string path = dir.file("telemetry.json");
+  ASSERT_TRUE(save_config(path, consented_config()));
+  const std::string before = read_file(path);
+  struct stat st {};
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  TelemetryConfig big = withdrawn_from(consented_config());
+  // More app entries than the file's blocks hold.
+  for (int i = 0; static_cast<std::int64_t>(to_json(big).dump(2).size()) <=
+                  static_cast<std::int64_t>(st.st_blocks) * 512;
+       ++i) {
+    big.apps["app-" + std::to_string(i)].enabled = false;
+  }
+  Status saved = save_config_in_place(path, big);
+  EXPECT_FALSE(saved);
+  EXPECT_EQ(saved.code(), "no_space") << saved.message();
+  EXPECT_EQ(read_file(path), before);
+}
+
+TEST(SaveConfigInPlace, AMissingFileIsNotCreated) {
+  testing::TempDir dir;
+  std::string path = dir.file("telemetry.json");
+  EXPECT_FALSE(save_config_in_place(path, withdrawn_from(consented_config())));
+  EXPECT_FALSE(fs::exists(path));
+}
+
+// What a crash in the middle of an in-place rewrite leaves is read as damaged: no consent.
+TEST(LoadConfig, AFileTornByAnInPlaceRewriteIsReadAsNoConsent) {
+  std::string text = to_json(consented_config()).dump(2) + "\n";
+  text[0] = kTornFileMarker;
+  expect_corrupt_file_moved_aside(text);
+}
+
+// ---- ConsentState on a full disk
+// -----------------------------------------------------------------
+
+class FixedRandom final : public RandomSource {
+ public:
+  void fill(unsigned char* buf, std::size_t n) override {
+    for (std::size_t i = 0; i < n; ++i) buf[i] = static_cast<unsigned char>(i + 1);
+  }
+};
+
+// No new file can be made beside telemetry.json (as on a full disk): something is in the way of
+// its temporary file.
+void block_temporary_file(const std::string& path) {
+  fs::create_directories(path + ".tmp/in-the-way");
+}
+
+TEST(ConsentState, AWithdrawalThatCannotBeWrittenAsANewFileIsWrittenInPlace) {
+  testing::TempDir dir;
+  std::string path = dir.file("telemetry.json");
+  ASSERT_TRUE(save_config(path, consented_config()));
+  FixedRandom random;
+  ConsentState consent(path, consented_config(), KillSwitch{}, random);
+  block_temporary_file(path);
+  Status st = consent.replace(withdrawn_from(consented_config()));
+  ASSERT_TRUE(st) << st.message();
+  EXPECT_FALSE(consent.unsaved());
+  // What a daemon started now reads.
+  LoadedConfig restarted = load_config(path, kNow);
+  EXPECT_EQ(restarted.config.answer, ipc::ConsentAnswer::kWithdrawn);
+  EXPECT_FALSE(restarted.config.consent_given);
+}
+
+TEST(ConsentState, GivingConsentIsNeverWrittenInPlace) {
+  testing::TempDir dir;
+  std::string path = dir.file("telemetry.json");
+  const TelemetryConfig withdrawn = withdrawn_from(consented_config());
+  ASSERT_TRUE(save_config(path, withdrawn));
+  FixedRandom random;
+  ConsentState consent(path, withdrawn, KillSwitch{}, random);
+  block_temporary_file(path);
+  EXPECT_FALSE(consent.replace(consented_config()));
+  EXPECT_FALSE(consent.config().consent_given) << "nothing changed";
+  EXPECT_EQ(load_config(path, kNow).config.answer, ipc::ConsentAnswer::kWithdrawn);
+}
+
+TEST(ConsentState, AWithdrawalHeldUnsavedIsWrittenInPlaceByTheRetry) {
+  testing::TempDir dir;
+  std::string path = dir.file("telemetry.json");
+  ASSERT_TRUE(save_config(path, consented_config()));
+  FixedRandom random;
+  ConsentState consent(path, consented_config(), KillSwitch{}, random);
+  consent.replace_unsaved(withdrawn_from(consented_config()));
+  block_temporary_file(path);
+  Status st = consent.retry_save();
+  ASSERT_TRUE(st) << st.message();
+  EXPECT_FALSE(consent.unsaved());
+  EXPECT_EQ(load_config(path, kNow).config.answer, ipc::ConsentAnswer::kWithdrawn);
 }
 
 }  // namespace

@@ -292,5 +292,94 @@ TEST(SqliteEventStore, SymlinkedDatabaseIsNotFollowed) {
   EXPECT_FALSE(opened);
 }
 
+// ---- Full disk: the local deletion, the WAL, the reserve
+// -----------------------------------------
+
+// Three events, one of them in a batch, and a usage total, committed.
+void fill_local_log(EventStore& store) {
+  ASSERT_TRUE(store.begin());
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(store.append(kNowMs + i, "error", "app", R"({"eventType":"error"})"));
+  }
+  ASSERT_TRUE(store.take_batch(1, 1 << 20, "batch-1"));
+  ASSERT_TRUE(store.put_usage_week({"2026-11-30", "app"}, R"({"counters":{}})"));
+  ASSERT_TRUE(store.add_deletion("123e4567-e89b-42d3-a456-426614174000", kNowMs));
+  ASSERT_TRUE(store.put_value("upload.schedule", "kept"));
+  ASSERT_TRUE(store.commit());
+}
+
+TEST(SqliteEventStore, ALocalDeletionWhoseCommitFailedHoldsForEveryReadAndUpload) {
+  testing::TempDir dir;
+  auto store = open_sqlite(dir.path());
+  ASSERT_TRUE(store);
+  ASSERT_NO_FATAL_FAILURE(fill_local_log(*store));
+  ASSERT_TRUE(store->begin());
+  auto deleted = store->delete_local_log();
+  ASSERT_TRUE(deleted);
+  EXPECT_EQ(*deleted, 3);
+  store->rollback();  // as after a commit the full disk refused
+  EXPECT_TRUE(store->local_deletion_pending());
+  EXPECT_EQ(RawDb(db_path(dir.path())).scalar("SELECT count(*) FROM events"), "3")
+      << "not on disk yet";
+
+  ASSERT_TRUE(store->begin_read());
+  EXPECT_TRUE(store->newest(100, std::nullopt)->empty());
+  EXPECT_TRUE(store->all()->empty());
+  EXPECT_EQ(store->stats()->pending, 0);
+  EXPECT_EQ(store->stats()->sent, 0);
+  EXPECT_TRUE(store->app_stats()->empty());
+  EXPECT_EQ(*store->count_since(std::nullopt), 0);
+  EXPECT_TRUE(store->usage_weeks()->empty());
+  ASSERT_TRUE(store->commit());
+  auto batch = store->take_batch(100, 1 << 20, "batch-2");
+  ASSERT_TRUE(batch);
+  EXPECT_TRUE(batch->bodies.empty()) << "nothing deleted is uploaded, not even an open batch";
+  EXPECT_EQ(store->pending_deletions()->size(), 1u) << "remote deletion requests stay";
+  EXPECT_EQ(store->get_value("upload.schedule")->value_or(""), "kept");
+}
+
+TEST(SqliteEventStore, AHeldLocalDeletionReachesTheDiskWithTheNextWriteThatCommits) {
+  testing::TempDir dir;
+  auto store = open_sqlite(dir.path());
+  ASSERT_TRUE(store);
+  ASSERT_NO_FATAL_FAILURE(fill_local_log(*store));
+  ASSERT_TRUE(store->begin());
+  ASSERT_TRUE(store->delete_local_log());
+  store->rollback();
+  // A later transaction that writes something else.
+  ASSERT_TRUE(store->begin());
+  ASSERT_TRUE(store->append(kNowMs + 10, "crash", "app", R"({"eventType":"crash"})"));
+  ASSERT_TRUE(store->commit());
+  EXPECT_FALSE(store->local_deletion_pending());
+  store.reset();
+  RawDb raw(db_path(dir.path()));
+  EXPECT_EQ(raw.scalar("SELECT count(*) FROM events"), "1");
+  EXPECT_EQ(raw.scalar("SELECT event_type FROM events"), "crash") << "only what came after";
+  EXPECT_EQ(raw.scalar("SELECT count(*) FROM usage_weeks"), "0");
+  EXPECT_EQ(raw.scalar("SELECT count(*) FROM deletions"), "1");
+  EXPECT_EQ(raw.scalar("SELECT value FROM kv WHERE key = 'upload.schedule'"), "kept");
+}
+
+TEST(SqliteEventStore, TheWalIsBoundedAndAReserveIsKept) {
+  testing::TempDir dir;
+  auto store = open_sqlite(dir.path());
+  ASSERT_TRUE(store);
+  EXPECT_EQ(fs::file_size(db_path(dir.path()) + "-reserve"),
+            static_cast<std::uintmax_t>(SqliteEventStore::kReserveBytes));
+  RawDb raw(db_path(dir.path()));
+  // Pragmas are per connection: ask the store's own settings through a write of many pages.
+  const std::string body(2000, 'x');
+  for (int txn = 0; txn < 40; ++txn) {
+    ASSERT_TRUE(store->begin());
+    for (int i = 0; i < 100; ++i) ASSERT_TRUE(store->append(kNowMs, "error", "app", body));
+    ASSERT_TRUE(store->commit());
+  }
+  // 8 MB written in all: SQLite's default would let the WAL reach 1000 pages (4 MiB).
+  const auto wal = fs::file_size(db_path(dir.path()) + "-wal");
+  EXPECT_LE(wal, static_cast<std::uintmax_t>(SqliteEventStore::kWalAutoCheckpointPages * 4096 +
+                                             SqliteEventStore::kWalSizeLimitBytes))
+      << "WAL of " << wal << " bytes";
+}
+
 }  // namespace
 }  // namespace dollhouse::daemon

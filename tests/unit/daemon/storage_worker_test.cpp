@@ -290,6 +290,7 @@ TEST_F(StorageWorkerTest, StorageErrorCountSurvivesARestart) {
   break_counter_writes(true);
   std::promise<Status> failed;
   worker->post([&failed](StorageContext& ctx) {
+    ASSERT_TRUE(ctx.store.append(1, "error", "app", "refused"));
     ctx.count("accepted");
     ctx.on_commit.push_back([&failed](const Status& st) { failed.set_value(st); });
   });
@@ -311,6 +312,49 @@ TEST_F(StorageWorkerTest, StorageErrorCountSurvivesARestart) {
   auto counters = durable_counters();
   EXPECT_EQ(counters["dropped.storage_error"], 1);
   EXPECT_EQ(counters.count("accepted"), 0u);
+}
+
+TEST_F(StorageWorkerTest, AFailedBatchCountsOnlyTheEventsAndUsageMessagesItRefused) {
+  auto worker = start_worker();
+  std::promise<Status> stored;
+  worker->post(append_task(1, "kept"));
+  worker->post([&stored](StorageContext& ctx) {
+    ctx.on_commit.push_back([&stored](const Status& st) { stored.set_value(st); });
+  });
+  ASSERT_EQ(stored.get_future().wait_for(kDeadline), std::future_status::ready);
+  break_counter_writes(true);
+  std::promise<Status> failed;
+  constexpr int kEvents = 3;
+  for (int i = 0; i < kEvents; ++i) worker->post(append_task(2 + i, "refused"));
+  worker->post([](StorageContext& ctx) {
+    ASSERT_TRUE(ctx.store.put_usage_week({"2026-11-30", "app"}, R"({"counters":{}})"));
+  });
+  // Tasks that are not an app's message: a counter update, a deletion, a read.
+  worker->post([](StorageContext& ctx) { ctx.count("connections.rejected_peer"); });
+  worker->post([](StorageContext& ctx) { ASSERT_TRUE(ctx.store.delete_unsent(std::nullopt)); });
+  worker->post([&failed](StorageContext& ctx) {
+    ASSERT_TRUE(ctx.store.stats());
+    ctx.on_commit.push_back([&failed](const Status& st) { failed.set_value(st); });
+  });
+  auto f = failed.get_future();
+  ASSERT_EQ(f.wait_for(kDeadline), std::future_status::ready);
+  EXPECT_FALSE(f.get()) << "the batch could not commit";
+  break_counter_writes(false);
+  // The next batch that commits saves the count.
+  std::promise<Status> later;
+  worker->post(append_task(10, "later"));
+  worker->post([&later](StorageContext& ctx) {
+    ctx.on_commit.push_back([&later](const Status& st) { later.set_value(st); });
+  });
+  auto l = later.get_future();
+  ASSERT_EQ(l.wait_for(kDeadline), std::future_status::ready);
+  EXPECT_TRUE(l.get());
+  worker->stop();
+  worker.reset();
+  auto counters = durable_counters();
+  EXPECT_EQ(counters["dropped.storage_error"], kEvents + 1) << "three events and one usage total";
+  EXPECT_EQ(counters.count("connections.rejected_peer"), 0u);
+  EXPECT_EQ(durable_events().size(), 2u);
 }
 
 }  // namespace

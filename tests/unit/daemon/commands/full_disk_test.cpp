@@ -146,5 +146,65 @@ TEST_F(FullDisk, WithdrawalHoldsWhenTelemetryJsonCannotBeWrittenAndIsSavedLater)
   EXPECT_EQ(json::parse(text.str())["consentGiven"], false);
 }
 
+TEST_F(FullDisk, DeleteLocalHoldsAtOnceAndReachesTheDiskWhenWritesWork) {
+  f_.give_consent();
+  auto app = f_.hello_connection();
+  for (int i = 0; i < 3; ++i) f_.send(app, {{"op", "track"}, {"event", error_event()}});
+  f_.send(app, {{"op", "usage"}, {"counters", {{"personasUsed", 2}}}});
+  ASSERT_EQ(f_.run(app, {{"op", "sync"}})["accepted"], 4);
+  vfs_.fail_writes(true);
+  auto ctl = std::make_shared<RecordedConnection>();
+  json reply = f_.run(ctl, {{"op", "delete"}, {"scope", "local"}});
+  ASSERT_TRUE(reply.value("ok", false)) << reply.dump();
+  EXPECT_EQ(reply["deleted"], 3);
+  EXPECT_EQ(reply["persistPending"], true);
+  EXPECT_TRUE(reply["warning"].is_string()) << reply.dump();
+  EXPECT_EQ(ctl->in_flight, 0);
+
+  // In effect at once: nothing it covers is shown, exported, counted or uploaded.
+  EXPECT_TRUE(f_.shown().empty());
+  json exported = f_.run(ctl, {{"op", "export"}});
+  ASSERT_TRUE(exported.value("ok", false)) << exported.dump();
+  EXPECT_TRUE(exported["export"]["events"].empty()) << exported.dump();
+  EXPECT_TRUE(exported["export"]["usageInProgress"].empty()) << exported.dump();
+  json status = f_.run(ctl, {{"op", "status"}});
+  EXPECT_EQ(status["queue"]["pending"], 0) << status.dump();
+  EXPECT_EQ(static_cast<int>(app->in_flight), 0);
+
+  vfs_.fail_writes(false);
+  f_.maintenance.run();
+  f_.run(ctl, {{"op", "sync"}});
+  auto raw = SqliteEventStore::open(f_.dir.file("telemetry.db"), 0);
+  ASSERT_TRUE(raw) << raw.status().message();
+  ASSERT_TRUE(raw->store->begin_read());
+  EXPECT_TRUE(raw->store->all()->empty()) << "the deletion reached the disk";
+  EXPECT_TRUE(raw->store->usage_weeks()->empty());
+  raw->store->rollback();
+}
+
+TEST_F(FullDisk, StorageErrorCountsOnlyTheEventsTheDiskRefused) {
+  f_.give_consent();
+  auto app = f_.hello_connection();
+  vfs_.fail_writes(true);
+  constexpr int kEvents = 5;
+  for (int i = 0; i < kEvents; ++i) {
+    // An unknown field is dropped and counted: a counter-only write beside each event.
+    json event = error_event();
+    event["notInTheSchema"] = true;
+    f_.send(app, {{"op", "track"}, {"event", event}});
+  }
+  ASSERT_EQ(f_.run(app, {{"op", "sync"}})["dropped"], kEvents);
+  auto ctl = std::make_shared<RecordedConnection>();
+  json withdrawal = f_.run(ctl, {{"op", "consent"}, {"enabled", false}});
+  ASSERT_TRUE(withdrawal.value("ok", false)) << withdrawal.dump();
+  json refused = f_.run(app, {{"op", "track"}, {"event", error_event()}});
+  EXPECT_EQ(refused["reason"], "no_consent");
+  f_.maintenance.run();
+  json status = f_.run(ctl, {{"op", "status"}});
+  EXPECT_EQ(status["queue"]["dropped"]["storage_error"], kEvents)
+      << "neither the counters, the withdrawal's deletion nor maintenance are events: "
+      << status["queue"]["dropped"].dump();
+}
+
 }  // namespace
 }  // namespace dollhouse::daemon::testing
