@@ -72,5 +72,6 @@ std::vector<Pass> make_secret_passes();                              // scrub_se
 std::vector<Pass> make_path_passes();                                // scrub_paths.cpp
 std::vector<Pass> make_identity_passes(const MachineIdentity& who);  // scrub_identity.cpp
 std::vector<Pass> make_network_passes();                             // scrub_network.cpp
+std::vector<Pass> make_account_passes();                             // scrub_accounts.cpp
 
 }  // namespace dollhouse::privacy::detail

@@ -35,6 +35,23 @@ bool is_service_account(std::string_view name) {
   return false;
 }
 
+// File-server shares that hold one folder per user, compared without case and without the '$'
+// that hides a share.
+bool is_home_share(std::string_view share) {
+  if (!share.empty() && share.back() == '$') share.remove_suffix(1);
+  static const std::array<std::string_view, 14> kShares = {
+      "home",       "homes",   "users",    "user",    "userhome",   "userhomes",
+      "profiles",   "profile", "userdata", "roaming", "redirected", "redirectedfolders",
+      "tsprofiles", "personal"};
+  for (auto k : kShares) {
+    if (share.size() != k.size()) continue;
+    bool same = true;
+    for (std::size_t i = 0; i < k.size() && same; ++i) same = ascii_lower(share[i]) == k[i];
+    if (same) return true;
+  }
+  return false;
+}
+
 std::string splice(std::string_view whole, std::string_view inner, std::string_view with) {
   const auto offset = static_cast<std::size_t>(inner.data() - whole.data());
   std::string out(whole.substr(0, offset));
@@ -94,6 +111,27 @@ std::vector<Pass> make_path_passes() {
                           return std::nullopt;
                         return splice(g[0], g[1], kUserPlaceholder);
                       }));
+
+  // A user's folder on a file server: \\server\<home share>\NAME\… where the share is one that
+  // holds a folder per user (home, homes, users, profiles, … with or without a trailing '$'), and
+  // \\server\<any share>\Users\NAME\… (an administrative share such as c$ or a copied
+  // profile). The server's name is left to the next pass; a placeholder it left is accepted, so
+  // the order of rounds does not matter.
+  passes.push_back(make_regex_pass(
+      "unc_user_folder",
+      R"(\\{2,}(?:[A-Za-z0-9][A-Za-z0-9._$-]*|<host>)\\+([A-Za-z0-9][A-Za-z0-9._ -]*\$?)\\+)"
+      R"((?:((?i:users|documents and settings))\\+)?([^\\/:*?"<>|\s%,;'()]+))",
+      [](std::string_view text, std::size_t begin,
+         const std::vector<std::string_view>& g) -> std::optional<std::string> {
+        if (begin > 0 &&
+            (text[begin - 1] == ':' || text[begin - 1] == '/' || text[begin - 1] == '>')) {
+          return std::nullopt;
+        }
+        if (!starts_path(text, begin) || is_placeholder(g[3])) return std::nullopt;
+        if (g[2].data() == nullptr && !is_home_share(g[1])) return std::nullopt;
+        if (is_service_account(g[3])) return std::nullopt;
+        return splice(g[0], g[3], kUserPlaceholder);
+      }));
 
   // \\server\share: the server name goes; \\?\ and \\.\ are local namespaces, not servers. In
   // JSON-escaped text a single separator is written "\\", so the prefix only counts where a path

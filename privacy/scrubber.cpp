@@ -116,11 +116,14 @@ struct Scrubber::Impl {
 Scrubber::Scrubber(MachineIdentity identity) : impl_(std::make_unique<Impl>()) {
   // Order matters: secrets first (a token inside a URL or path must go whole), then paths (any
   // user's home, not only this machine's), then network addresses (an e-mail address goes whole
-  // before its local part could be taken for a login name), then this machine's own names.
+  // before its local part could be taken for a login name), then account and computer names in
+  // the operating system's own notations, then this machine's own names.
   for (auto* family : {&detail::make_secret_passes, &detail::make_path_passes}) {
     for (auto& pass : (*family)()) impl_->passes.push_back(std::move(pass));
   }
-  for (auto& pass : detail::make_network_passes()) impl_->passes.push_back(std::move(pass));
+  for (auto* family : {&detail::make_network_passes, &detail::make_account_passes}) {
+    for (auto& pass : (*family)()) impl_->passes.push_back(std::move(pass));
+  }
   for (auto& pass : detail::make_identity_passes(identity))
     impl_->passes.push_back(std::move(pass));
 }

@@ -156,5 +156,34 @@ TEST(Scrubber, CanBeMoved) {
   EXPECT_EQ(b.scrub("by Alice Liddell"), "by <user>");
 }
 
+// The names a Windows machine reports for itself (account, display name, profile, computer
+// name), scrubbed wherever they appear, whichever platform the scrubber runs on.
+TEST(Scrubber, RemovesAWindowsMachinesOwnNames) {
+  MachineIdentity who;
+  who.user_names = {"hkowalski"};
+  who.real_names = {"Hanna Kowalski"};
+  who.home_dirs = {"E:\\Profiles\\hkowalski"};
+  who.host_names = {"FINANCE-PC7"};
+  const Scrubber scrubber(who);
+  EXPECT_EQ(scrubber.scrub("open E:\\Profiles\\hkowalski\\.dollhouse\\x.json"),
+            "open E:\\Profiles\\<user>\\.dollhouse\\x.json");
+  EXPECT_EQ(scrubber.scrub("denied for FINANCE-PC7\\hkowalski"), "denied for <host>\\<user>");
+  EXPECT_EQ(scrubber.scrub("signed in as Hanna Kowalski on finance-pc7"),
+            "signed in as <user> on <host>");
+  EXPECT_EQ(scrubber.detect("COMPUTERNAME=FINANCE-PC7"), "environment_name");
+}
+
+TEST(Scrubber, NamesEachWindowsDetector) {
+  const Scrubber scrubber;
+  EXPECT_EQ(scrubber.detect("\\\\fs01\\home\\jsmith\\x"), "unc_user_folder");
+  EXPECT_EQ(scrubber.detect("\\\\fs01\\share\\x"), "unc_path");
+  EXPECT_EQ(scrubber.detect("on DESKTOP-4F7K2QZ now"), "computer_name");
+  EXPECT_EQ(scrubber.detect("as AzureAD\\MariaGarcia"), "account_name");
+  EXPECT_EQ(scrubber.detect("USERDOMAIN=CONTOSO"), "environment_name");
+  // A path under a share that is not a home share keeps everything but the server.
+  EXPECT_EQ(scrubber.scrub("\\\\fs01\\builds\\release\\app.zip"),
+            "\\\\<host>\\builds\\release\\app.zip");
+}
+
 }  // namespace
 }  // namespace dollhouse::privacy
