@@ -45,7 +45,7 @@ class Utf8Argv {
   explicit Utf8Argv(const char* program);
   Utf8Argv(const Utf8Argv&) = delete;
   Utf8Argv& operator=(const Utf8Argv&) = delete;
-  int argc() const { return static_cast<int>(args_.size()); }
+  int argc() const { return static_cast<int>(pointers_.size()) - 1; }
   char** argv() { return pointers_.data(); }
   // Drops the argument at `index` (> 0), keeping the layout.
   void erase(int index);

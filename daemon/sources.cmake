@@ -1,5 +1,5 @@
-# The daemon's sources, shared by its build (daemon/CMakeLists.txt) and the Windows compile
-# check (cmake/WindowsDaemonCheck.cmake). Paths are relative to daemon/.
+# The daemon's sources (daemon/CMakeLists.txt): common ones, then the platform files chosen by
+# suffix. Paths are relative to daemon/.
 set(DOLLHOUSE_DAEMON_SOURCES
   apps.cpp
   commands/choices.cpp
@@ -35,11 +35,10 @@ set(DOLLHOUSE_DAEMON_SOURCES
   storage/sqlite_event_store_upload.cpp
   storage/storage_worker.cpp
   upload/gzip.cpp
-  upload/http_exchange.cpp
   upload/upload_policy.cpp
   upload/uploader.cpp
   usage_rollup.cpp)
 set(DOLLHOUSE_DAEMON_POSIX_SOURCES instance_lock_posix.cpp platform_info_posix.cpp
-    process_setup_posix.cpp service_posix.cpp)
+    process_setup_posix.cpp service_posix.cpp upload/http_exchange_posix.cpp)
 set(DOLLHOUSE_DAEMON_WINDOWS_SOURCES instance_lock_windows.cpp platform_info_windows.cpp
-    process_setup_windows.cpp service_windows.cpp)
+    process_setup_windows.cpp service_windows.cpp upload/http_exchange_windows.cpp)

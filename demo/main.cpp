@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <string>
+#include <string_view>
 
 // GCC 12 reports a false "potential null pointer dereference" inside CLI11's inlined string
 // handling at -O2; it is not in this program's code.
@@ -35,10 +36,13 @@ struct DemoOptions {
 std::string home_directory(const dollhouse::EnvLookup& env) {
   auto root = dollhouse::resolve_data_root(std::nullopt, env);  // <home>/.dollhouse
   if (!root) return "/home/someone";
-  const std::string suffix = "/.dollhouse";
   std::string path = *root;
-  if (path.size() > suffix.size() && path.ends_with(suffix))
-    path.resize(path.size() - suffix.size());
+  for (std::string_view suffix : {"/.dollhouse", "\\.dollhouse"}) {
+    if (path.size() > suffix.size() && path.ends_with(suffix)) {
+      path.resize(path.size() - suffix.size());
+      break;
+    }
+  }
   return path;
 }
 

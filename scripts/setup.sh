@@ -17,7 +17,12 @@ packages=(
 )
 # The Windows build: MinGW-w64 with POSIX threads (std::thread) and Wine to run its tests.
 # Installed without Wine's recommended extras (fonts, sound, Mono, Gecko): tests need none.
-windows_packages=(g++-mingw-w64-x86-64-posix wine wine64)
+# zlib for MinGW comes as a Debian package; SQLite and RE2 do not, so scripts/windows-deps.sh
+# fetches their Debian source packages and the Windows build compiles them: dpkg-dev unpacks
+# them, tcl generates SQLite's amalgamation, perl, python3-six and unicode-data regenerate
+# RE2's Unicode tables (Debian's source package leaves them out).
+windows_packages=(g++-mingw-w64-x86-64-posix wine wine64 libz-mingw-w64-dev
+  dpkg-dev tcl perl python3-six unicode-data)
 with_windows=false
 [[ "${1:-}" == "--windows" ]] && with_windows=true
 
@@ -51,4 +56,6 @@ if [[ ! -x "$node_package/node_modules/typescript/bin/tsc" ]]; then
   npm install --prefix "$node_package" --no-package-lock --no-audit --no-fund --omit=optional \
     >/dev/null
 fi
+# The SQLite and RE2 source packages for the Windows build, into the cache the build reads.
+$with_windows && "$(dirname "$0")/windows-deps.sh"
 echo "setup: all build dependencies are installed"

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what is needed, builds everything with warnings as errors under AddressSanitizer and
 # UndefinedBehaviorSanitizer, and runs the whole test suite; then cross-compiles the Windows
-# build (common, ipc, client library, dollhousectl, service wrapper) with MinGW-w64 and runs its
-# tests under Wine; the fuzz targets run for a bounded time in between. This is what CI runs.
+# build (the daemon, dollhousectl, the demo, the client library, the service wrapper) with
+# MinGW-w64, runs its tests under Wine (end to end against the Linux reference server) and packs
+# the Windows ZIP; the fuzz targets run for a bounded time in between. This is what CI runs.
 # DOLLHOUSE_SKIP_WINDOWS=1 leaves the Windows part out.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,13 +34,17 @@ cd "$root"
 if $windows; then
   cd "$root"
   windows_dir=${DOLLHOUSE_WINDOWS_BUILD_DIR:-build-windows}
+  # The Windows end-to-end test uploads to the Linux reference server built above.
   cmake -S . -B "$windows_dir" -G Ninja -DCMAKE_TOOLCHAIN_FILE=cmake/mingw-w64-x86_64.cmake \
-    -DCMAKE_BUILD_TYPE=Debug -DDOLLHOUSE_WERROR=ON >/dev/null
+    -DCMAKE_BUILD_TYPE=Debug -DDOLLHOUSE_WERROR=ON \
+    -DDOLLHOUSE_LINUX_SERVER="$root/$build_dir/bin/dollhouse-telemetry-server" >/dev/null
   cmake --build "$windows_dir" -j "$jobs"
   # A Wine prefix of the build's own, created once before the tests start in parallel.
   export WINEPREFIX
   WINEPREFIX=$(realpath -m "$windows_dir/wine-prefix")
   ./scripts/wine-run.sh cmd /c exit 0 >/dev/null 2>&1 || true
   cd "$windows_dir"
-  ctest --output-on-failure -j "$jobs" --timeout 300
+  ctest --output-on-failure -j "$jobs" --timeout 600
+  # The release artifact: the Windows programs, the client library and the docs in one ZIP.
+  cpack -G ZIP
 fi

@@ -1,16 +1,18 @@
-// One HTTP(S) request and its response, asynchronously on the daemon's I/O thread (Beast over
-// Asio, OpenSSL for TLS).
+// One HTTP(S) request and its response, asynchronously on the daemon's I/O thread. Two
+// transports behind this header, chosen by file suffix: http_exchange_posix.cpp (Beast over
+// Asio, OpenSSL for TLS) and http_exchange_windows.cpp (WinHTTP: the system's TLS, certificate
+// store and proxy settings).
 //
 // TLS: 1.2 or newer, the peer's chain verified against the system store plus
 // DOLLHOUSE_TELEMETRY_CA_FILE, the host name verified, SNI sent. Timeouts bound connect,
 // handshake and the whole exchange. The request carries only what the upload contract needs:
-// no cookies, no client identity beyond what TCP implies.
+// no cookies, no client identity beyond what TCP implies. Both transports give the same
+// HttpResult for the same answer: the status, Retry-After and at most kMaxResponseBytes of body.
 //
 // Threading: start() and cancel() on the I/O thread; `done` runs there exactly once.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/ssl/context.hpp>
 
 #include <chrono>
 #include <functional>
@@ -46,8 +48,12 @@ struct HttpTimeouts {
 
 inline constexpr std::size_t kMaxResponseBytes = 64 * 1024;
 
-// The TLS client context: verification on, TLS 1.2+, system roots plus an optional CA file.
-Result<std::shared_ptr<boost::asio::ssl::context>> make_tls_context(const std::string& ca_file);
+// The transport's TLS settings, made once per endpoint: verification on, TLS 1.2+, system roots
+// plus an optional CA file (PEM, one or more certificates). Defined by each transport.
+class TlsContext;
+
+// Fails when the system store or `ca_file` (when not empty) cannot be loaded.
+Result<std::shared_ptr<TlsContext>> make_tls_context(const std::string& ca_file);
 
 class HttpExchange {
  public:
@@ -56,8 +62,7 @@ class HttpExchange {
   // Closes the connection; `done` then runs with an error.
   virtual void cancel() = 0;
 
-  static std::shared_ptr<HttpExchange> start(boost::asio::io_context& io,
-                                             boost::asio::ssl::context& tls,
+  static std::shared_ptr<HttpExchange> start(boost::asio::io_context& io, TlsContext& tls,
                                              const Endpoint& endpoint, HttpRequestSpec request,
                                              HttpTimeouts timeouts, Done done);
 };

@@ -14,7 +14,6 @@
 #pragma once
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include <functional>
@@ -120,7 +119,7 @@ class Uploader {
   std::optional<std::string> pending_endpoint_;  // set_endpoint during a cycle
   std::optional<Endpoint> endpoint_;
   std::string config_error_;
-  std::shared_ptr<boost::asio::ssl::context> tls_;
+  std::shared_ptr<TlsContext> tls_;
   boost::asio::steady_timer timer_;
   std::shared_ptr<HttpExchange> exchange_;
 

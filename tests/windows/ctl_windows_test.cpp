@@ -135,8 +135,14 @@ TEST(CtlWindows, WithoutADaemonItSaysHowToStartOneAndExitsThree) {
 }
 
 TEST(CtlWindows, ServiceInstallRefusesWithoutTheDaemonNextToIt) {
-  auto out = platform::run_command(
-      {platform::join_path(bin_dir(), "dollhousectl.exe"), "service", "install", "--dry-run"});
+  // A copy of dollhousectl.exe alone (the build directory has the daemon beside it).
+  TempDir dir;
+  const std::string ctl = dir.file("dollhousectl.exe");
+  std::error_code ec;
+  fs::copy_file(win32::widen(platform::join_path(bin_dir(), "dollhousectl.exe")), win32::widen(ctl),
+                ec);
+  ASSERT_FALSE(ec) << ec.message();
+  auto out = platform::run_command({ctl, "service", "install", "--dry-run"});
   EXPECT_EQ(out.exit_code, 1) << out.text;
   EXPECT_NE(out.text.find("is not next to dollhousectl"), std::string::npos) << out.text;
 }

@@ -1,3 +1,4 @@
+// The Beast + OpenSSL transport (every platform but Windows).
 #include "daemon/upload/http_exchange.hpp"
 
 #include <openssl/ssl.h>
@@ -16,8 +17,15 @@ namespace http = beast::http;
 namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
 
-Result<std::shared_ptr<ssl::context>> make_tls_context(const std::string& ca_file) {
-  auto ctx = std::make_shared<ssl::context>(ssl::context::tls_client);
+// OpenSSL's client context, verification on.
+class TlsContext {
+ public:
+  ssl::context ssl{ssl::context::tls_client};
+};
+
+Result<std::shared_ptr<TlsContext>> make_tls_context(const std::string& ca_file) {
+  auto tls = std::make_shared<TlsContext>();
+  ssl::context* ctx = &tls->ssl;
   boost::system::error_code ec;
   ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
                        ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1,
@@ -34,7 +42,7 @@ Result<std::shared_ptr<ssl::context>> make_tls_context(const std::string& ca_fil
                                             "): " + ec.message());
     }
   }
-  return ctx;
+  return tls;
 }
 
 namespace {
@@ -179,13 +187,13 @@ class Exchange final : public HttpExchange, public std::enable_shared_from_this<
 
 }  // namespace
 
-std::shared_ptr<HttpExchange> HttpExchange::start(asio::io_context& io, ssl::context& tls,
+std::shared_ptr<HttpExchange> HttpExchange::start(asio::io_context& io, TlsContext& tls,
                                                   const Endpoint& endpoint, HttpRequestSpec request,
                                                   HttpTimeouts timeouts, Done done) {
   if (endpoint.tls) {
     using Stream = beast::ssl_stream<beast::tcp_stream>;
-    auto ex = std::make_shared<Exchange<Stream>>(io, Stream(io, tls), endpoint, std::move(request),
-                                                 timeouts, std::move(done));
+    auto ex = std::make_shared<Exchange<Stream>>(io, Stream(io, tls.ssl), endpoint,
+                                                 std::move(request), timeouts, std::move(done));
     ex->run();
     return ex;
   }
