@@ -22,7 +22,7 @@ packages=(
 # them, tcl generates SQLite's amalgamation, perl, python3-six and unicode-data regenerate
 # RE2's Unicode tables (Debian's source package leaves them out).
 windows_packages=(g++-mingw-w64-x86-64-posix wine wine64 libz-mingw-w64-dev
-  dpkg-dev tcl perl python3-six unicode-data)
+  dpkg-dev tcl perl python3-six unicode-data openssl)
 with_windows=false
 [[ "${1:-}" == "--windows" ]] && with_windows=true
 
