@@ -1,5 +1,5 @@
-// dollhousectl service install|uninstall|status [--dry-run] [--manager NAME]: registers the
-// daemon with this platform's service manager for the current user (see
+// dollhousectl service install|uninstall|status|start|stop [--dry-run] [--manager NAME]: registers
+// the daemon with this platform's service manager for the current user (see
 // ctl/service/service_manager.hpp). None of these talk to the daemon.
 #include <iostream>
 
@@ -9,7 +9,7 @@
 namespace dollhouse::ctl {
 
 void add_service_commands(CLI::App& parent, Action& run) {
-  // Shared by the three subcommands and their callbacks, which outlive this call.
+  // Shared by the subcommands and their callbacks, which outlive this call.
   auto options = std::make_shared<ServiceOptions>();
   using Step = int (ServiceManager::*)(const ServiceOptions&);
   auto add = [&parent, &run, options](const char* name, const char* help, Step step) {
@@ -36,6 +36,9 @@ void add_service_commands(CLI::App& parent, Action& run) {
   add("uninstall", "Stop the daemon's service and remove its registration",
       &ServiceManager::uninstall);
   add("status", "Whether the service is registered and running", &ServiceManager::status);
+  add("start", "Start the registered service now", &ServiceManager::start);
+  add("stop", "Stop the service until it is started again (the registration stays)",
+      &ServiceManager::stop);
 }
 
 }  // namespace dollhouse::ctl

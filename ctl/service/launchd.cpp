@@ -188,6 +188,43 @@ class LaunchdManager final : public ServiceManager {
     std::cout << (rc == 0 ? "loaded\n" : "not loaded\n");
     return kExitOk;
   }
+
+  // Loaded again (if it was stopped) and started at once / unloaded until `start` or the next
+  // login, which loads every agent in ~/Library/LaunchAgents.
+  int start(const ServiceOptions& options) override {
+    auto paths = agent_paths();
+    if (!paths) return kExitFailed;
+    std::error_code ec;
+    if (!fs::exists(paths->plist, ec)) return report_not_installed();
+    // Already loaded is fine: bootstrap then fails and kickstart starts it.
+    launchctl({"bootstrap", gui_domain(), paths->plist}, options, true);
+    if (!launchctl({"kickstart", gui_domain() + "/" + kLaunchAgentLabel}, options)) {
+      return kExitFailed;
+    }
+    if (options.dry_run) std::cout << "dry run: nothing was changed\n";
+    return kExitOk;
+  }
+
+  int stop(const ServiceOptions& options) override {
+    auto paths = agent_paths();
+    if (!paths) return kExitFailed;
+    std::error_code ec;
+    if (!fs::exists(paths->plist, ec)) return report_not_installed();
+    if (!launchctl({"bootout", gui_domain() + "/" + kLaunchAgentLabel}, options)) {
+      return kExitFailed;
+    }
+    std::cout << (options.dry_run ? "dry run: nothing was changed\n"
+                                  : "stopped: queued events stay queued; `dollhousectl service "
+                                    "start` or the next login starts it again\n");
+    return kExitOk;
+  }
+
+ private:
+  static int report_not_installed() {
+    std::cerr << "dollhousectl: the LaunchAgent is not installed: run `dollhousectl service "
+                 "install` first\n";
+    return kExitFailed;
+  }
 };
 
 }  // namespace

@@ -23,6 +23,10 @@ class ServiceManager {
   virtual int install(const ServiceOptions& options) = 0;
   virtual int uninstall(const ServiceOptions& options) = 0;
   virtual int status(const ServiceOptions& options) = 0;
+  // Start the installed service now / stop it until the next start or sign-in; the registration
+  // stays. Each says what to do when the service is not installed.
+  virtual int start(const ServiceOptions& options) = 0;
+  virtual int stop(const ServiceOptions& options) = 0;
 };
 
 // The managers this build can drive: systemd and launchd on POSIX (launchd's files can be

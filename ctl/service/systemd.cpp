@@ -135,6 +135,37 @@ class SystemdManager final : public ServiceManager {
     std::cerr << "dollhousectl: systemctl --user cannot reach a user service manager here\n";
     return kExitFailed;
   }
+
+  // The socket and the service: started, the daemon runs at once and the socket stays with
+  // systemd; stopped, neither comes back until `start` or the next login (the socket unit is
+  // enabled).
+  int start(const ServiceOptions& options) override {
+    if (!installed()) return report_not_installed();
+    if (!systemctl({"start", kSocketUnitName, kServiceUnitName}, options)) return kExitFailed;
+    if (options.dry_run) std::cout << "dry run: nothing was changed\n";
+    return kExitOk;
+  }
+
+  int stop(const ServiceOptions& options) override {
+    if (!installed()) return report_not_installed();
+    if (!systemctl({"stop", kServiceUnitName, kSocketUnitName}, options)) return kExitFailed;
+    std::cout << (options.dry_run ? "dry run: nothing was changed\n"
+                                  : "stopped: queued events stay queued; `dollhousectl service "
+                                    "start` or the next login starts it again\n");
+    return kExitOk;
+  }
+
+ private:
+  static bool installed() {
+    const std::string dir = unit_directory(process_env());
+    std::error_code ec;
+    return !dir.empty() && fs::exists(dir + "/" + kSocketUnitName, ec);
+  }
+  static int report_not_installed() {
+    std::cerr << "dollhousectl: the systemd user units are not installed: run `dollhousectl "
+                 "service install` first\n";
+    return kExitFailed;
+  }
 };
 
 }  // namespace

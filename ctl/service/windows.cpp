@@ -9,6 +9,7 @@
 #include <shlobj.h>
 // clang-format on
 
+#include <cwchar>
 #include <iostream>
 #include <memory>
 #include <vector>
@@ -88,6 +89,68 @@ std::vector<std::wstring> instances(SC_HANDLE scm) {
     if (name.rfind(prefix, 0) == 0) names.push_back(name);
   }
   return names;
+}
+
+// How long start and stop wait for the service to report RUNNING or STOPPED.
+constexpr DWORD kServiceStateWaitMs = 30'000;
+
+// This sign-in's instance of the per-user service: Windows names it after the logon session,
+// "DollhouseTelemetry_<logon session id in hex>".
+std::wstring own_instance_name() {
+  HANDLE token = nullptr;
+  if (!::OpenProcessToken(::GetCurrentProcess(), TOKEN_QUERY, &token)) return {};
+  TOKEN_STATISTICS stats{};
+  DWORD size = 0;
+  const bool ok = ::GetTokenInformation(token, TokenStatistics, &stats, sizeof(stats), &size);
+  ::CloseHandle(token);
+  if (!ok) return {};
+  wchar_t suffix[32];
+  const auto id = (static_cast<unsigned long long>(stats.AuthenticationId.HighPart) << 32) |
+                  stats.AuthenticationId.LowPart;
+  ::swprintf(suffix, 32, L"%llx", id);
+  return widen(winsvc::kServiceName) + L"_" + suffix;
+}
+
+// The service `start` and `stop` act on: this sign-in's instance of the per-user service, or
+// the registration itself where it is an ordinary service (registered by an administrator with
+// sc.exe, or under Wine, which has no per-user services). Empty after saying why there is none.
+std::wstring service_to_control(SC_HANDLE scm) {
+  const std::wstring own = own_instance_name();
+  if (!own.empty()) {
+    ScHandle instance(::OpenServiceW(scm, own.c_str(), SERVICE_QUERY_STATUS));
+    if (instance) return own;
+  }
+  const std::wstring name = widen(winsvc::kServiceName);
+  ScHandle service(::OpenServiceW(scm, name.c_str(), SERVICE_QUERY_CONFIG));
+  if (!service) {
+    std::cerr << "dollhousectl: the Windows service " << winsvc::kServiceName
+              << " is not installed: run `dollhousectl service install` first\n";
+    return {};
+  }
+  DWORD needed = 0;
+  ::QueryServiceConfigW(service.get(), nullptr, 0, &needed);
+  std::vector<unsigned char> buffer(needed == 0 ? sizeof(QUERY_SERVICE_CONFIGW) : needed);
+  auto* config = reinterpret_cast<QUERY_SERVICE_CONFIGW*>(buffer.data());
+  if (::QueryServiceConfigW(service.get(), config, static_cast<DWORD>(buffer.size()), &needed) &&
+      (config->dwServiceType & winsvc::kUserOwnProcess) != winsvc::kUserOwnProcess) {
+    return name;
+  }
+  std::cerr << "dollhousectl: this sign-in has no instance of " << winsvc::kServiceName
+            << " yet; Windows creates it at the next sign-in. Until then dollhousectl starts the "
+               "daemon when it is needed\n";
+  return {};
+}
+
+// Polls the service until it reports `state` or kServiceStateWaitMs pass.
+bool wait_for_state(SC_HANDLE service, DWORD state) {
+  const ULONGLONG deadline = ::GetTickCount64() + kServiceStateWaitMs;
+  for (;;) {
+    SERVICE_STATUS status{};
+    if (!::QueryServiceStatus(service, &status)) return false;
+    if (status.dwCurrentState == state) return true;
+    if (::GetTickCount64() >= deadline) return false;
+    ::Sleep(100);
+  }
 }
 
 class WindowsManager final : public ServiceManager {
@@ -202,6 +265,65 @@ class WindowsManager final : public ServiceManager {
     auto running = instances(scm.get());
     std::cout << "instances: " << running.size() << "\n";
     for (const auto& instance : running) std::cout << "  " << narrow(instance) << "\n";
+    return kExitOk;
+  }
+
+  int start(const ServiceOptions& options) override {
+    ScHandle scm(::OpenSCManagerW(nullptr, nullptr, SC_MANAGER_CONNECT));
+    if (!scm) return report_scm_error("cannot open the service control manager", ::GetLastError());
+    const std::wstring name = service_to_control(scm.get());
+    if (name.empty()) return kExitFailed;
+    std::cout << "start: " << narrow(name) << "\n";
+    if (options.dry_run) {
+      std::cout << "dry run: nothing was changed\n";
+      return kExitOk;
+    }
+    ScHandle service(::OpenServiceW(scm.get(), name.c_str(), SERVICE_START | SERVICE_QUERY_STATUS));
+    if (!service) return report_scm_error("cannot open the service", ::GetLastError());
+    if (!::StartServiceW(service.get(), 0, nullptr)) {
+      const DWORD err = ::GetLastError();
+      if (err != ERROR_SERVICE_ALREADY_RUNNING) {
+        return report_scm_error("cannot start the service", err);
+      }
+      std::cout << "already running\n";
+      return kExitOk;
+    }
+    if (!wait_for_state(service.get(), SERVICE_RUNNING)) {
+      std::cerr << "dollhousectl: the service did not report RUNNING within "
+                << kServiceStateWaitMs / 1000
+                << " s; its log is <data root>\\logs\\telemetryd.log\n";
+      return kExitFailed;
+    }
+    std::cout << "running\n";
+    return kExitOk;
+  }
+
+  int stop(const ServiceOptions& options) override {
+    ScHandle scm(::OpenSCManagerW(nullptr, nullptr, SC_MANAGER_CONNECT));
+    if (!scm) return report_scm_error("cannot open the service control manager", ::GetLastError());
+    const std::wstring name = service_to_control(scm.get());
+    if (name.empty()) return kExitFailed;
+    std::cout << "stop: " << narrow(name) << "\n";
+    if (options.dry_run) {
+      std::cout << "dry run: nothing was changed\n";
+      return kExitOk;
+    }
+    ScHandle service(::OpenServiceW(scm.get(), name.c_str(), SERVICE_STOP | SERVICE_QUERY_STATUS));
+    if (!service) return report_scm_error("cannot open the service", ::GetLastError());
+    SERVICE_STATUS status{};
+    if (!::ControlService(service.get(), SERVICE_CONTROL_STOP, &status)) {
+      const DWORD err = ::GetLastError();
+      if (err != ERROR_SERVICE_NOT_ACTIVE) return report_scm_error("cannot stop the service", err);
+      std::cout << "not running\n";
+      return kExitOk;
+    }
+    if (!wait_for_state(service.get(), SERVICE_STOPPED)) {
+      std::cerr << "dollhousectl: the service did not report STOPPED within "
+                << kServiceStateWaitMs / 1000 << " s\n";
+      return kExitFailed;
+    }
+    std::cout << "stopped: queued events stay queued; `dollhousectl service start` or the next "
+                 "sign-in starts it again\n";
     return kExitOk;
   }
 };

@@ -157,6 +157,31 @@ TEST_F(ServiceCtl, WithoutAHomeOrConfigDirectoryNothingIsWrittenAnywhere) {
 // The LaunchAgent is written the same way on any POSIX system; only launchctl needs macOS, so a
 // stand-in launchctl logs what it is asked to do.
 
+TEST_F(ServiceCtl, StartAndStopActOnTheSocketAndTheServiceAndKeepTheUnits) {
+  fake_systemctl(0);
+  RunResult r = ctl({"start"});
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_NE(r.err.find("not installed: run `dollhousectl service install` first"),
+            std::string::npos)
+      << r.err;
+  ASSERT_EQ(ctl({"install"}).exit_code, 0);
+  fs::remove(log());
+  r = ctl({"stop"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("queued events stay queued"), std::string::npos) << r.out;
+  r = ctl({"start"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(read_file(log()),
+            "--user stop dollhouse-telemetry.service dollhouse-telemetry.socket\n"
+            "--user start dollhouse-telemetry.socket dollhouse-telemetry.service\n");
+  EXPECT_TRUE(fs::exists(socket_unit()));
+  EXPECT_TRUE(fs::exists(service_unit()));
+  fake_systemctl(1);
+  r = ctl({"stop"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("cannot reach a user service manager"), std::string::npos) << r.err;
+}
+
 class LaunchdServiceCtl : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -271,6 +296,22 @@ TEST_F(LaunchdServiceCtl, UninstallBootsOutAndRemovesThePlist) {
   RunResult status = ctl({"status"});
   EXPECT_NE(status.out.find("com.dollhousemcp.telemetry: not installed"), std::string::npos)
       << status.out;
+}
+
+TEST_F(LaunchdServiceCtl, StopBootsOutAndStartLoadsAndKickstartsKeepingThePlist) {
+  RunResult r = ctl({"stop"});
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_NE(r.err.find("LaunchAgent is not installed"), std::string::npos) << r.err;
+  ASSERT_EQ(ctl({"install"}).exit_code, 0);
+  fs::remove(log());
+  r = ctl({"stop"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  r = ctl({"start"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  const std::string label = domain() + "/com.dollhousemcp.telemetry";
+  EXPECT_EQ(read_file(log()), "bootout " + label + "\nbootstrap " + domain() + " " + plist() +
+                                  "\nkickstart " + label + "\n");
+  EXPECT_TRUE(fs::exists(plist()));
 }
 
 TEST_F(LaunchdServiceCtl, WithoutLaunchctlTheAgentIsWrittenAndTheUserIsToldHowToLoadIt) {

@@ -462,7 +462,8 @@ TEST(WindowsEndToEnd, DeleteLocalRemovesEveryStoredEvent) {
 }
 
 // The daemon under the service control manager, registered as an ordinary own-process service
-// (Wine's manager has no per-user services, which `dollhousectl service install` asks for). A
+// (Wine's manager has no per-user services, which `dollhousectl service install` asks for),
+// started, queried and stopped with `dollhousectl service start|status|stop`. A
 // service gets the manager's environment, not this test's: the upload endpoint is passed on its
 // command line, so that nothing leaves the machine.
 TEST(WindowsEndToEnd, TheDaemonRunsAndStopsAsAService) {
@@ -487,8 +488,13 @@ TEST(WindowsEndToEnd, TheDaemonRunsAndStopsAsAService) {
     ::QueryServiceStatus(service, &st);
     return st.dwCurrentState;
   };
-  EXPECT_TRUE(::StartServiceW(service, 0, nullptr)) << win32::error_text(::GetLastError());
-  EXPECT_TRUE(wait_until([&] { return query() == SERVICE_RUNNING; }, kStartDeadline));
+  auto started = inst.ctl({"service", "start"});
+  EXPECT_EQ(started.exit_code, 0) << started.text;
+  EXPECT_NE(started.text.find("running"), std::string::npos) << started.text;
+  EXPECT_EQ(query(), static_cast<DWORD>(SERVICE_RUNNING));
+  auto again = inst.ctl({"service", "start"});
+  EXPECT_EQ(again.exit_code, 0) << again.text;
+  EXPECT_NE(again.text.find("already running"), std::string::npos) << again.text;
   EXPECT_TRUE(wait_until(
       [&] {
         return inst.ctl({"telemetry", "status"}).exit_code == 0;
@@ -500,10 +506,12 @@ TEST(WindowsEndToEnd, TheDaemonRunsAndStopsAsAService) {
   EXPECT_EQ(inst.demo().exit_code, 0);
   EXPECT_FALSE(inst.show().empty());
 
-  SERVICE_STATUS st{};
-  EXPECT_TRUE(::ControlService(service, SERVICE_CONTROL_STOP, &st))
-      << win32::error_text(::GetLastError());
-  EXPECT_TRUE(wait_until([&] { return query() == SERVICE_STOPPED; }, kStartDeadline));
+  auto stopped = inst.ctl({"service", "stop"});
+  EXPECT_EQ(stopped.exit_code, 0) << stopped.text;
+  EXPECT_EQ(query(), static_cast<DWORD>(SERVICE_STOPPED));
+  auto not_running = inst.ctl({"service", "stop"});
+  EXPECT_EQ(not_running.exit_code, 0) << not_running.text;
+  EXPECT_NE(not_running.text.find("not running"), std::string::npos) << not_running.text;
   EXPECT_EQ(inst.ctl({"telemetry", "status"}).exit_code, 3) << "stopped, the pipe is gone";
   ::DeleteService(service);
   ::CloseServiceHandle(service);
