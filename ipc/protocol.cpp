@@ -3,46 +3,12 @@
 #include <cstdint>
 #include <limits>
 
+#include "common/json_text.hpp"
 #include "common/utf8.hpp"
 
 namespace dollhouse::ipc {
 
 using nlohmann::json;
-
-int json_nesting_depth(std::string_view text) {
-  int depth = 0;
-  int max_depth = 0;
-  bool in_string = false;
-  bool escaped = false;
-  for (char c : text) {
-    if (in_string) {
-      if (escaped) {
-        escaped = false;
-      } else if (c == '\\') {
-        escaped = true;
-      } else if (c == '"') {
-        in_string = false;
-      }
-      continue;
-    }
-    switch (c) {
-      case '"':
-        in_string = true;
-        break;
-      case '{':
-      case '[':
-        if (++depth > max_depth) max_depth = depth;
-        break;
-      case '}':
-      case ']':
-        --depth;
-        break;
-      default:
-        break;
-    }
-  }
-  return max_depth;
-}
 
 namespace {
 

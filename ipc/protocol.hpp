@@ -14,6 +14,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/json_text.hpp"
+
 #include "ipc/framing.hpp"
 #include "ipc/reasons.hpp"
 
@@ -56,7 +58,7 @@ struct ParseResult {
 ParseResult parse_request(const Frame& frame);
 
 // Nesting depth of JSON text (strings are skipped), computed without parsing.
-int json_nesting_depth(std::string_view text);
+using dollhouse::json_nesting_depth;
 
 // Best-effort: the top-level "id" of a JSON object that may be cut off or malformed after it;
 // null when it is absent, cut off or not a valid id.

@@ -7,6 +7,7 @@
 // Reply: 202 {"accepted":N,"rejected":M,"duplicate":bool,"rejections":[…]}.
 #include <spdlog/spdlog.h>
 
+#include "common/json_text.hpp"
 #include "server/aggregation/rollup.hpp"
 #include "server/routes/routes.hpp"
 
@@ -34,31 +35,6 @@ bool starts_with_ci(std::string_view s, std::string_view prefix) {
     if (c != prefix[i]) return false;
   }
   return true;
-}
-
-// Whether `text` nests arrays and objects deeper than `limit` (brackets inside strings do not
-// count). Linear and allocation-free, so it can run before the parser.
-bool nested_deeper_than(std::string_view text, std::size_t limit) {
-  std::size_t depth = 0;
-  bool in_string = false, escaped = false;
-  for (char c : text) {
-    if (in_string) {
-      if (escaped) {
-        escaped = false;
-      } else if (c == '\\') {
-        escaped = true;
-      } else if (c == '"') {
-        in_string = false;
-      }
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      if (++depth > limit) return true;
-    } else if ((c == ']' || c == '}') && depth > 0) {
-      --depth;
-    }
-  }
-  return false;
 }
 
 // The media type is application/json, with or without parameters ("; charset=utf-8"); not a
@@ -94,7 +70,8 @@ Response handle_ingest(ServerContext& ctx, const Request& req) {
       req.telemetry_version.rfind("1.", 0) != 0) {
     return bad_request("unsupported_version", "this server speaks X-Telemetry-Version 1.x");
   }
-  if (nested_deeper_than(req.body, kMaxBatchNestingDepth)) {
+  // Checked before the parser, whose recursion it bounds.
+  if (static_cast<std::size_t>(json_nesting_depth(req.body)) > kMaxBatchNestingDepth) {
     return bad_request("too_deep", "the body nests arrays and objects more than " +
                                        std::to_string(kMaxBatchNestingDepth) + " levels deep");
   }

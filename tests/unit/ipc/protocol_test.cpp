@@ -37,6 +37,11 @@ TEST(JsonNestingDepth, EscapedQuotesDoNotEndAString) {
   EXPECT_EQ(json_nesting_depth(R"({"a":"\\",[["x"]]})"), 3);
 }
 
+TEST(JsonNestingDepth, ClosersWithNothingOpenDoNotHideLaterOpeners) {
+  EXPECT_EQ(json_nesting_depth("]]]][[[["), 4);
+  EXPECT_EQ(json_nesting_depth("}]}[{"), 2);
+}
+
 // ---- recover_id --------------------------------------------------------------------------------
 
 TEST(RecoverId, FindsIntegerAndStringIdsInWellFormedObjects) {
