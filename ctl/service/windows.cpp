@@ -269,62 +269,65 @@ class WindowsManager final : public ServiceManager {
   }
 
   int start(const ServiceOptions& options) override {
-    ScHandle scm(::OpenSCManagerW(nullptr, nullptr, SC_MANAGER_CONNECT));
-    if (!scm) return report_scm_error("cannot open the service control manager", ::GetLastError());
-    const std::wstring name = service_to_control(scm.get());
-    if (name.empty()) return kExitFailed;
-    std::cout << "start: " << narrow(name) << "\n";
-    if (options.dry_run) {
-      std::cout << "dry run: nothing was changed\n";
-      return kExitOk;
-    }
-    ScHandle service(::OpenServiceW(scm.get(), name.c_str(), SERVICE_START | SERVICE_QUERY_STATUS));
-    if (!service) return report_scm_error("cannot open the service", ::GetLastError());
-    if (!::StartServiceW(service.get(), 0, nullptr)) {
-      const DWORD err = ::GetLastError();
-      if (err != ERROR_SERVICE_ALREADY_RUNNING) {
-        return report_scm_error("cannot start the service", err);
+    return control(options, "start", SERVICE_START, [](SC_HANDLE service) {
+      if (!::StartServiceW(service, 0, nullptr)) {
+        const DWORD err = ::GetLastError();
+        if (err != ERROR_SERVICE_ALREADY_RUNNING) {
+          return report_scm_error("cannot start the service", err);
+        }
+        std::cout << "already running\n";
+        return kExitOk;
       }
-      std::cout << "already running\n";
+      if (!wait_for_state(service, SERVICE_RUNNING)) {
+        std::cerr << "dollhousectl: the service did not report RUNNING within "
+                  << kServiceStateWaitMs / 1000
+                  << " s; its log is <data root>\\logs\\telemetryd.log\n";
+        return kExitFailed;
+      }
+      std::cout << "running\n";
       return kExitOk;
-    }
-    if (!wait_for_state(service.get(), SERVICE_RUNNING)) {
-      std::cerr << "dollhousectl: the service did not report RUNNING within "
-                << kServiceStateWaitMs / 1000
-                << " s; its log is <data root>\\logs\\telemetryd.log\n";
-      return kExitFailed;
-    }
-    std::cout << "running\n";
-    return kExitOk;
+    });
   }
 
   int stop(const ServiceOptions& options) override {
+    return control(options, "stop", SERVICE_STOP, [](SC_HANDLE service) {
+      SERVICE_STATUS status{};
+      if (!::ControlService(service, SERVICE_CONTROL_STOP, &status)) {
+        const DWORD err = ::GetLastError();
+        if (err != ERROR_SERVICE_NOT_ACTIVE)
+          return report_scm_error("cannot stop the service", err);
+        std::cout << "not running\n";
+        return kExitOk;
+      }
+      if (!wait_for_state(service, SERVICE_STOPPED)) {
+        std::cerr << "dollhousectl: the service did not report STOPPED within "
+                  << kServiceStateWaitMs / 1000 << " s\n";
+        return kExitFailed;
+      }
+      std::cout << "stopped: queued events stay queued; `dollhousectl service start` or the "
+                   "next sign-in starts it again\n";
+      return kExitOk;
+    });
+  }
+
+ private:
+  // What start and stop share: the service to act on (service_to_control), the step printed,
+  // nothing more in a dry run, else `act` on the service opened with `access` and the right to
+  // query its state.
+  template <typename Act>
+  static int control(const ServiceOptions& options, const char* verb, DWORD access, Act act) {
     ScHandle scm(::OpenSCManagerW(nullptr, nullptr, SC_MANAGER_CONNECT));
     if (!scm) return report_scm_error("cannot open the service control manager", ::GetLastError());
     const std::wstring name = service_to_control(scm.get());
     if (name.empty()) return kExitFailed;
-    std::cout << "stop: " << narrow(name) << "\n";
+    std::cout << verb << ": " << narrow(name) << "\n";
     if (options.dry_run) {
       std::cout << "dry run: nothing was changed\n";
       return kExitOk;
     }
-    ScHandle service(::OpenServiceW(scm.get(), name.c_str(), SERVICE_STOP | SERVICE_QUERY_STATUS));
+    ScHandle service(::OpenServiceW(scm.get(), name.c_str(), access | SERVICE_QUERY_STATUS));
     if (!service) return report_scm_error("cannot open the service", ::GetLastError());
-    SERVICE_STATUS status{};
-    if (!::ControlService(service.get(), SERVICE_CONTROL_STOP, &status)) {
-      const DWORD err = ::GetLastError();
-      if (err != ERROR_SERVICE_NOT_ACTIVE) return report_scm_error("cannot stop the service", err);
-      std::cout << "not running\n";
-      return kExitOk;
-    }
-    if (!wait_for_state(service.get(), SERVICE_STOPPED)) {
-      std::cerr << "dollhousectl: the service did not report STOPPED within "
-                << kServiceStateWaitMs / 1000 << " s\n";
-      return kExitFailed;
-    }
-    std::cout << "stopped: queued events stay queued; `dollhousectl service start` or the next "
-                 "sign-in starts it again\n";
-    return kExitOk;
+    return act(service.get());
   }
 };
 

@@ -82,11 +82,19 @@ std::string db_path(const DaemonHarness& h) {
   return h.root() + "/telemetry.db";
 }
 
-std::optional<std::int64_t> events_in_db(const DaemonHarness& h, const std::string& where = "") {
+std::optional<std::int64_t> count_in_db(const DaemonHarness& h, const char* query) {
   std::string error;
-  auto n = query_int(db_path(h), "SELECT count(*) FROM events" + where, error);
+  auto n = query_int(db_path(h), query, error);
   EXPECT_TRUE(n.has_value()) << error;
   return n;
+}
+
+std::optional<std::int64_t> events_in_db(const DaemonHarness& h) {
+  return count_in_db(h, "SELECT count(*) FROM events");
+}
+
+std::optional<std::int64_t> unsent_events_in_db(const DaemonHarness& h) {
+  return count_in_db(h, "SELECT count(*) FROM events WHERE sent = 0");
 }
 
 std::int64_t dropped(const json& status, const std::string& reason) {
@@ -354,7 +362,7 @@ TEST_F(DiskTrouble, AWithdrawalOnAFullDiskSurvivesAStopAndARestart) {
   EXPECT_FALSE(s.value("enabled", true));
   BatchOutcome after = send_batch(h_, kEventsPerBatch, serial);
   EXPECT_EQ(after.accepted, 0) << "nothing is collected after the restart";
-  EXPECT_EQ(events_in_db(h_, " WHERE sent = 0"), 0) << "the unsent events went with it";
+  EXPECT_EQ(unsent_events_in_db(h_), 0) << "the unsent events went with it";
   print_figures("disk_trouble_test withdrawal across a restart",
                 "restart on the full disk: " + still_full + "; after space returned: consent " +
                     s["consent"].value("state", ""));

@@ -203,15 +203,7 @@ TEST(CtlWindows, StatusAndUninstallWorkOnARegisteredService) {
   const std::string command = "\"" + ctl.daemon() + "\" --service";
   SC_HANDLE scm = ::OpenSCManagerW(nullptr, nullptr, SC_MANAGER_ALL_ACCESS);
   ASSERT_NE(scm, nullptr);
-  SC_HANDLE service = nullptr;
-  retry_while_database_locked([&] {
-    service = ::CreateServiceW(scm, win32::widen(winsvc::kServiceName).c_str(),
-                               win32::widen(winsvc::kServiceDisplayName).c_str(),
-                               SERVICE_ALL_ACCESS, SERVICE_WIN32_OWN_PROCESS, SERVICE_DEMAND_START,
-                               SERVICE_ERROR_NORMAL, win32::widen(command).c_str(), nullptr,
-                               nullptr, nullptr, nullptr, nullptr);
-    return service != nullptr;
-  });
+  SC_HANDLE service = register_own_process_service(scm, command);
   ASSERT_NE(service, nullptr) << win32::error_text(::GetLastError());
   ::CloseServiceHandle(service);
   ::CloseServiceHandle(scm);

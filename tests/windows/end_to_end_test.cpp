@@ -473,15 +473,7 @@ TEST(WindowsEndToEnd, TheDaemonRunsAndStopsAsAService) {
   const std::string command = quote(bin("dollhouse-telemetryd")) + " --service --home " +
                               quote(inst.root()) + " --socket " + quote(inst.pipe()) +
                               " --endpoint " + quote(kRefusedEndpoint);
-  SC_HANDLE service = nullptr;
-  retry_while_database_locked([&] {
-    service = ::CreateServiceW(scm, win32::widen(winsvc::kServiceName).c_str(),
-                               win32::widen(winsvc::kServiceDisplayName).c_str(),
-                               SERVICE_ALL_ACCESS, SERVICE_WIN32_OWN_PROCESS, SERVICE_DEMAND_START,
-                               SERVICE_ERROR_NORMAL, win32::widen(command).c_str(), nullptr,
-                               nullptr, nullptr, nullptr, nullptr);
-    return service != nullptr;
-  });
+  SC_HANDLE service = register_own_process_service(scm, command);
   ASSERT_NE(service, nullptr) << win32::error_text(::GetLastError());
   auto query = [&] {
     SERVICE_STATUS st{};
