@@ -9,7 +9,8 @@ dollhouse_add_fault_test(disk_trouble_test
 dollhouse_add_fault_test(hostile_input_test
   SOURCES hostile_input_test.cpp hostile_clients.cpp
   LIBS ${DOLLHOUSE_FAULT_LIBS}
-  TIMEOUT 400)
+  TIMEOUT 400
+  RUN_SERIAL)
 dollhouse_add_fault_test(access_test
   SOURCES access_test.cpp
   LIBS ${DOLLHOUSE_FAULT_LIBS}

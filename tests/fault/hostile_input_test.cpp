@@ -57,8 +57,9 @@ constexpr int kLineNesting = (static_cast<int>(ipc::kMaxLineBytes) - 256) / 2;
 // How often the well-behaved client asks for status.
 constexpr auto kProbeInterval = 25ms;
 // A user's `status` during all of it. The product's figure is p99 under 100 ms, printed by every
-// run; the assertion leaves room for CI, where a sanitizer build shares two cores with other
-// tests (docs/reliability.md gives the figures of a run on an otherwise idle machine).
+// run; the assertion leaves room for a sanitizer build, about 5 times slower (p99 51-58 ms alone on
+// two cores). The test runs alone (RUN_SERIAL): beside the rest of the suite its p99 reached
+// 298 ms, a figure of the machine's load, not of the daemon. docs/reliability.md gives both.
 constexpr auto kMaxStatusP99 = 250ms;
 constexpr auto kMaxStatusLatency = 1s;
 // The daemon's resident memory after all of it, under AddressSanitizer and UBSan, which CI runs:
