@@ -68,6 +68,10 @@ int RunServer(int argc, char** argv) {
   cli.add_option("--threads", threads, "I/O threads")
       ->capture_default_str()
       ->check(CLI::Range(1u, 64u));
+  std::size_t pool_size = 0;
+  cli.add_option("--db-pool-size", pool_size,
+                 "PostgreSQL connections (default: one per I/O thread; SQLite ignores it)")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{256}));
   cli.add_option("--max-connections", limits.max_connections,
                  "Open connections; more get 503 Retry-After")
       ->capture_default_str();
@@ -123,7 +127,10 @@ int RunServer(int argc, char** argv) {
   }
   limits.idle_timeout = std::chrono::seconds(idle_seconds);
 
-  auto storage = open_storage(database);
+  // Requests run their storage calls on the I/O threads, so one connection per thread is all
+  // they can use at once.
+  if (pool_size == 0) pool_size = threads;
+  auto storage = open_storage(database, pool_size);
   if (!storage) return fail(storage.status().message());
 
   const Clock& clock = SystemClock::instance();

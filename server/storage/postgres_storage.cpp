@@ -1,284 +1,315 @@
 #include "server/storage/postgres_storage.hpp"
 
-#include <libpq-fe.h>
+#include <spdlog/spdlog.h>
 
 #include <cstdio>
 #include <cstdlib>
-#include <mutex>
+#include <functional>
+#include <string_view>
 #include <utility>
 #include <vector>
 
+#include "server/storage/postgres_pool.hpp"
 #include "server/storage/schema.hpp"
 
 namespace dollhouse::server {
 
 namespace {
 
+using pg::Connection;
+using pg::PgResult;
+using pg::Sql;
+
 // Keys of the advisory locks the server takes (arbitrary, fixed).
 constexpr long long kSchemaLock = 7446000;
 constexpr long long kRollupLock = 7446001;
 
-struct ResultDeleter {
-  void operator()(PGresult* r) const { PQclear(r); }
-};
-using PgResult = std::unique_ptr<PGresult, ResultDeleter>;
+// A batch is one statement, so one round trip and one implicit transaction: the batch id is
+// claimed (the primary key deduplicates, also between instances racing the same batch) and the
+// events are inserted from three arrays only when the claim succeeded. $2 is the batch's
+// arrival time, shared by its row and its events.
+constexpr Sql kIngest{
+    "ingest",
+    "WITH claimed AS (INSERT INTO batches(batch_id, received_at, accepted, rejected) "
+    "VALUES ($1, $2, $3, $4) ON CONFLICT (batch_id) DO NOTHING RETURNING 1), "
+    "stored AS (INSERT INTO raw_events(install_id, event_type, day, received_at, body) "
+    "SELECT $5, e.event_type, e.day, $2, e.body "
+    "FROM unnest($6::text[], $7::text[], $8::text[]) WITH ORDINALITY AS e(event_type, day, body, n) "
+    "WHERE EXISTS (SELECT 1 FROM claimed) ORDER BY e.n RETURNING 1) "
+    "SELECT (SELECT count(*) FROM claimed), (SELECT count(*) FROM stored)"};
+constexpr Sql kFirstDelivery{"first_delivery",
+                             "SELECT accepted, rejected FROM batches WHERE batch_id = $1"};
+// The deletion and its record, one statement.
+constexpr Sql kDeleteInstallation{
+    "delete_installation",
+    "WITH removed AS (DELETE FROM raw_events WHERE install_id = $1 RETURNING 1) "
+    "INSERT INTO deletions(deleted_at, events_removed) SELECT $2, count(*) FROM removed "
+    "RETURNING events_removed"};
+// Every counter of a rollup or a request in one statement; the keys of one call are distinct.
+constexpr Sql kAddAggregates{
+    "add_aggregates",
+    "INSERT INTO daily_aggregates(day, metric, dim, value) "
+    "SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[]) "
+    "ON CONFLICT (day, metric, dim) DO UPDATE SET value = daily_aggregates.value + excluded.value"};
+constexpr Sql kTryRollupLock{"try_rollup_lock", "SELECT pg_try_advisory_xact_lock($1)"};
+constexpr Sql kSelectRollupChunk{"rollup_chunk",
+                           "SELECT id, event_type, day, body FROM raw_events WHERE received_at < $1 "
+                           "ORDER BY id LIMIT $2"};
+constexpr Sql kDeleteRolledUp{"delete_rolled_up",
+                              "DELETE FROM raw_events WHERE received_at < $1 AND id <= $2"};
+constexpr Sql kPurgeBatches{"purge_batches", "DELETE FROM batches WHERE received_at < $1"};
+constexpr Sql kAggregates{
+    "aggregates",
+    "SELECT day, metric, dim, value FROM daily_aggregates WHERE day >= $1 AND day <= $2"};
+constexpr Sql kRawEvents{
+    "raw_events", "SELECT event_type, day, body FROM raw_events WHERE day >= $1 AND day <= $2"};
+constexpr Sql kCounts{"counts",
+                      "SELECT (SELECT count(*) FROM raw_events), (SELECT count(*) FROM batches), "
+                      "(SELECT count(*) FROM deletions)"};
+constexpr Sql kPing{"ping", "SELECT 1"};
+constexpr Sql kSchemaLockSql{"schema_lock", "SELECT pg_advisory_lock($1)"};
+constexpr Sql kSchemaUnlockSql{"schema_unlock", "SELECT pg_advisory_unlock($1)"};
+
+std::size_t count_of(PGresult* r, int row, int column) {
+  return static_cast<std::size_t>(std::strtoull(PQgetvalue(r, row, column), nullptr, 10));
+}
+
+// Session settings of every connection.
+Status set_up_session(Connection& conn) {
+  // Quiet the NOTICEs "relation already exists" that IF NOT EXISTS produces.
+  if (Status st = conn.exec("SET client_min_messages = warning"); !st) return st;
+  const std::string timeout = "SET statement_timeout = '" +
+                              std::to_string(pg::kStatementTimeout.count()) + "s'";
+  return conn.exec(timeout.c_str());
+}
+
+// The schema, under an advisory lock so that instances starting together do not collide.
+Status create_schema(Connection& conn) {
+  if (auto locked = conn.run(kSchemaLockSql, {std::to_string(kSchemaLock)}); !locked) {
+    return locked.status();
+  }
+  Status result = Status::ok();
+  for (const char* sql : postgres_schema()) {
+    if (result = conn.exec(sql); !result) break;
+  }
+  auto unlocked = conn.run(kSchemaUnlockSql, {std::to_string(kSchemaLock)});
+  if (!result) return result;
+  return unlocked ? Status::ok() : unlocked.status();
+}
+
+Status add_rows(Connection& conn, const AggregateRows& rows) {
+  if (rows.empty()) return Status::ok();
+  std::vector<std::string> values;
+  values.reserve(rows.size());
+  std::vector<std::string_view> days, metrics, dims, numbers;
+  for (const auto& [key, value] : rows) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.17g", value);
+    values.emplace_back(buf);
+  }
+  std::size_t i = 0;
+  for (const auto& [key, value] : rows) {
+    days.push_back(key.day);
+    metrics.push_back(key.metric);
+    dims.push_back(key.dim);
+    numbers.push_back(values[i++]);
+  }
+  auto r = conn.run(kAddAggregates, {pg::text_array(days), pg::text_array(metrics),
+                                     pg::text_array(dims), pg::text_array(numbers)});
+  return r ? Status::ok() : r.status();
+}
+
+// Runs `work` inside BEGIN … COMMIT (ROLLBACK when it fails).
+template <typename T>
+Result<T> in_transaction(Connection& conn, const std::function<Result<T>(Connection&)>& work) {
+  if (Status st = conn.exec("BEGIN"); !st) return st;
+  Result<T> result = work(conn);
+  if (!result) {
+    (void)conn.exec("ROLLBACK");
+    return result;
+  }
+  if (Status st = conn.exec("COMMIT"); !st) return st;
+  return result;
+}
 
 class PostgresStorage final : public Storage {
  public:
-  explicit PostgresStorage(PGconn* conn) : conn_(conn) {}
-  ~PostgresStorage() override { PQfinish(conn_); }
-
-  Status init() {
-    std::lock_guard lock(mutex_);
-    // Quiet the NOTICEs "relation already exists" that IF NOT EXISTS produces.
-    if (Status st = command("SET client_min_messages = warning", {}); !st) return st;
-    if (Status st = command("SELECT pg_advisory_lock($1)", {std::to_string(kSchemaLock)}); !st) {
-      return st;
-    }
-    Status result = Status::ok();
-    for (const char* sql : postgres_schema()) {
-      if (result = command(sql, {}); !result) break;
-    }
-    Status unlock = command("SELECT pg_advisory_unlock($1)", {std::to_string(kSchemaLock)});
-    return result ? unlock : result;
-  }
+  PostgresStorage(const std::string& uri, std::size_t pool_size)
+      : pool_(uri, pool_size, set_up_session, create_schema) {}
 
   Result<IngestResult> ingest_batch(const IngestBatch& batch) override {
-    std::lock_guard lock(mutex_);
-    if (Status st = begin(); !st) return st;
-    Result<IngestResult> result = ingest_locked(batch);
-    if (Status st = finish(result.is_ok()); !st) return st;
-    return result;
+    std::vector<std::string_view> types, days, bodies;
+    types.reserve(batch.events.size());
+    days.reserve(batch.events.size());
+    bodies.reserve(batch.events.size());
+    for (const NewEvent& e : batch.events) {
+      types.push_back(e.event_type);
+      days.push_back(e.day);
+      bodies.push_back(e.body);
+    }
+    const std::vector<std::string> params = {batch.batch_id,
+                                             std::to_string(to_unix_millis(batch.received_at)),
+                                             std::to_string(batch.events.size()),
+                                             std::to_string(batch.rejected),
+                                             batch.install_id,
+                                             pg::text_array(types),
+                                             pg::text_array(days),
+                                             pg::text_array(bodies)};
+    return pool_.with_connection<IngestResult>([&](Connection& conn) -> Result<IngestResult> {
+      auto stored = conn.run(kIngest, params);
+      if (!stored) return stored.status();
+      if (count_of(stored->get(), 0, 0) == 1) {
+        if (count_of(stored->get(), 0, 1) != batch.events.size()) {
+          return Status::error("io_error", "database: a batch's events were stored in part");
+        }
+        return IngestResult{false, batch.events.size(), batch.rejected};
+      }
+      // Seen before (or stored a moment ago by another instance, whose transaction has
+      // committed by now): the first delivery's counts.
+      auto seen = conn.run(kFirstDelivery, {batch.batch_id});
+      if (!seen) return seen.status();
+      if (PQntuples(seen->get()) != 1) {
+        return Status::error("busy", "database: batch vanished during deduplication");
+      }
+      return IngestResult{true, count_of(seen->get(), 0, 0), count_of(seen->get(), 0, 1)};
+    });
   }
 
   Result<std::size_t> delete_installation(const std::string& install_id, SystemTime now) override {
-    std::lock_guard lock(mutex_);
-    if (Status st = begin(); !st) return st;
-    auto del = query("DELETE FROM raw_events WHERE install_id = $1", {install_id});
-    std::size_t removed = 0;
-    bool ok = del.is_ok();
-    if (ok) {
-      removed = static_cast<std::size_t>(std::strtoull(PQcmdTuples(del->get()), nullptr, 10));
-      ok = command("INSERT INTO deletions(deleted_at, events_removed) VALUES($1, $2)",
-                   {std::to_string(to_unix_millis(now)), std::to_string(removed)})
-               .is_ok();
-    }
-    if (Status st = finish(ok); !st) return st;
-    if (!ok)
-      return del.is_ok() ? Status::error("io_error", "database: could not record deletion")
-                         : del.status();
-    return removed;
+    return pool_.with_connection<std::size_t>([&](Connection& conn) -> Result<std::size_t> {
+      auto r = conn.run(kDeleteInstallation, {install_id, std::to_string(to_unix_millis(now))});
+      if (!r) return r.status();
+      return count_of(r->get(), 0, 0);
+    });
   }
 
   Result<RollupReport> roll_up(SystemTime cutoff, SystemTime batch_cutoff,
                                const RollupFn& rollup) override {
-    std::lock_guard lock(mutex_);
-    RollupReport report;
-    const std::string cutoff_ms = std::to_string(to_unix_millis(cutoff));
-    for (;;) {
-      if (Status st = begin(); !st) return st;
-      auto locked = query("SELECT pg_try_advisory_xact_lock($1)", {std::to_string(kRollupLock)});
-      if (!locked || std::string(PQgetvalue(locked->get(), 0, 0)) != "t") {
-        (void)finish(false);
-        if (!locked) return locked.status();
-        report.skipped = true;
-        return report;
+    return pool_.with_connection<RollupReport>([&](Connection& conn) -> Result<RollupReport> {
+      RollupReport report;
+      const std::string cutoff_ms = std::to_string(to_unix_millis(cutoff));
+      // One transaction per chunk, so that ingest (on the pool's other connections) waits at
+      // most one chunk's time for a counter row the rollup holds.
+      for (;;) {
+        bool locked = false;
+        auto chunk = in_transaction<std::size_t>(conn, [&](Connection& c) -> Result<std::size_t> {
+          auto lock = c.run(kTryRollupLock, {std::to_string(kRollupLock)});
+          if (!lock) return lock.status();
+          locked = std::string(PQgetvalue(lock->get(), 0, 0)) == "t";
+          if (!locked) return std::size_t{0};
+          auto rows = c.run(kSelectRollupChunk, {cutoff_ms, std::to_string(kRollupChunk)});
+          if (!rows) return rows.status();
+          std::vector<StoredEvent> events;
+          std::string last_id;
+          PGresult* r = rows->get();
+          for (int i = 0; i < PQntuples(r); ++i) {
+            last_id = PQgetvalue(r, i, 0);
+            events.push_back({PQgetvalue(r, i, 1), PQgetvalue(r, i, 2), PQgetvalue(r, i, 3)});
+          }
+          if (events.empty()) return std::size_t{0};
+          if (Status st = add_rows(c, rollup(events)); !st) return st;
+          auto deleted = c.run(kDeleteRolledUp, {cutoff_ms, last_id});
+          if (!deleted) return deleted.status();
+          return events.size();
+        });
+        if (!chunk) return chunk.status();
+        if (!locked) {
+          report.skipped = true;
+          return report;
+        }
+        report.events_rolled_up += *chunk;
+        if (*chunk < kRollupChunk) break;
       }
-      auto rows = query(
-          "SELECT id, event_type, day, body FROM raw_events WHERE received_at < $1 "
-          "ORDER BY id LIMIT $2",
-          {cutoff_ms, std::to_string(kRollupChunk)});
-      if (!rows) {
-        (void)finish(false);
-        return rows.status();
-      }
-      std::vector<StoredEvent> events;
-      std::string last_id;
-      PGresult* r = rows->get();
-      for (int i = 0; i < PQntuples(r); ++i) {
-        last_id = PQgetvalue(r, i, 0);
-        events.push_back({PQgetvalue(r, i, 1), PQgetvalue(r, i, 2), PQgetvalue(r, i, 3)});
-      }
-      bool ok = true;
-      if (!events.empty()) {
-        ok = add_locked(rollup(events)).is_ok() &&
-             command("DELETE FROM raw_events WHERE received_at < $1 AND id <= $2",
-                     {cutoff_ms, last_id})
-                 .is_ok();
-      }
-      if (Status st = finish(ok); !st) return st;
-      if (!ok) return Status::error("io_error", "database: could not roll up raw events");
-      report.events_rolled_up += events.size();
-      if (events.size() < kRollupChunk) break;
-    }
-    auto purged = query("DELETE FROM batches WHERE received_at < $1",
-                        {std::to_string(to_unix_millis(batch_cutoff))});
-    if (!purged) return purged.status();
-    report.batches_purged =
-        static_cast<std::size_t>(std::strtoull(PQcmdTuples(purged->get()), nullptr, 10));
-    return report;
+      auto purged = conn.run(kPurgeBatches, {std::to_string(to_unix_millis(batch_cutoff))});
+      if (!purged) return purged.status();
+      report.batches_purged =
+          static_cast<std::size_t>(std::strtoull(PQcmdTuples(purged->get()), nullptr, 10));
+      return report;
+    });
   }
 
   Status add_aggregates(const AggregateRows& rows) override {
-    std::lock_guard lock(mutex_);
-    if (Status st = begin(); !st) return st;
-    Status st = add_locked(rows);
-    if (Status fin = finish(st.is_ok()); !fin) return fin;
-    return st;
+    auto added = pool_.with_connection<bool>([&](Connection& conn) -> Result<bool> {
+      if (Status st = add_rows(conn, rows); !st) return st;
+      return true;
+    });
+    return added ? Status::ok() : added.status();
   }
 
   Result<AggregateRows> aggregates(const std::string& from_day,
                                    const std::string& to_day) override {
-    std::lock_guard lock(mutex_);
-    auto rows =
-        query("SELECT day, metric, dim, value FROM daily_aggregates WHERE day >= $1 AND day <= $2",
-              {from_day, to_day});
-    if (!rows) return rows.status();
-    AggregateRows out;
-    PGresult* r = rows->get();
-    for (int i = 0; i < PQntuples(r); ++i) {
-      out[{PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), PQgetvalue(r, i, 2)}] +=
-          std::strtod(PQgetvalue(r, i, 3), nullptr);
-    }
-    return out;
+    return pool_.with_connection<AggregateRows>([&](Connection& conn) -> Result<AggregateRows> {
+      auto rows = conn.run(kAggregates, {from_day, to_day});
+      if (!rows) return rows.status();
+      AggregateRows out;
+      PGresult* r = rows->get();
+      for (int i = 0; i < PQntuples(r); ++i) {
+        out[{PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), PQgetvalue(r, i, 2)}] +=
+            std::strtod(PQgetvalue(r, i, 3), nullptr);
+      }
+      return out;
+    });
   }
 
   Result<std::vector<StoredEvent>> raw_events(const std::string& from_day,
                                               const std::string& to_day) override {
-    std::lock_guard lock(mutex_);
-    auto rows = query("SELECT event_type, day, body FROM raw_events WHERE day >= $1 AND day <= $2",
-                      {from_day, to_day});
-    if (!rows) return rows.status();
-    std::vector<StoredEvent> out;
-    PGresult* r = rows->get();
-    for (int i = 0; i < PQntuples(r); ++i) {
-      out.push_back({PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), PQgetvalue(r, i, 2)});
-    }
-    return out;
+    using Events = std::vector<StoredEvent>;
+    return pool_.with_connection<Events>([&](Connection& conn) -> Result<Events> {
+      auto rows = conn.run(kRawEvents, {from_day, to_day});
+      if (!rows) return rows.status();
+      Events out;
+      PGresult* r = rows->get();
+      for (int i = 0; i < PQntuples(r); ++i) {
+        out.push_back({PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), PQgetvalue(r, i, 2)});
+      }
+      return out;
+    });
   }
 
   Result<StorageCounts> counts() override {
-    std::lock_guard lock(mutex_);
-    auto rows = query(
-        "SELECT (SELECT COUNT(*) FROM raw_events), (SELECT COUNT(*) FROM batches), "
-        "(SELECT COUNT(*) FROM deletions)",
-        {});
-    if (!rows) return rows.status();
-    StorageCounts c;
-    c.raw_events = std::strtoll(PQgetvalue(rows->get(), 0, 0), nullptr, 10);
-    c.batches = std::strtoll(PQgetvalue(rows->get(), 0, 1), nullptr, 10);
-    c.deletions = std::strtoll(PQgetvalue(rows->get(), 0, 2), nullptr, 10);
-    return c;
+    return pool_.with_connection<StorageCounts>([&](Connection& conn) -> Result<StorageCounts> {
+      auto rows = conn.run(kCounts, {});
+      if (!rows) return rows.status();
+      StorageCounts c;
+      c.raw_events = std::strtoll(PQgetvalue(rows->get(), 0, 0), nullptr, 10);
+      c.batches = std::strtoll(PQgetvalue(rows->get(), 0, 1), nullptr, 10);
+      c.deletions = std::strtoll(PQgetvalue(rows->get(), 0, 2), nullptr, 10);
+      return c;
+    });
   }
 
   Status ping() override {
-    std::lock_guard lock(mutex_);
-    return command("SELECT 1", {});
+    auto r = pool_.with_connection<bool>([&](Connection& conn) -> Result<bool> {
+      auto one = conn.run(kPing, {});
+      if (!one) return one.status();
+      return true;
+    });
+    return r ? Status::ok() : r.status();
   }
 
   std::string kind() const override { return "postgresql"; }
 
+  // The first connection (and the schema), so that a wrong URI is reported at start.
+  Status connect_first() {
+    auto lease = pool_.acquire();
+    return lease ? Status::ok() : lease.status();
+  }
+
  private:
-  Result<IngestResult> ingest_locked(const IngestBatch& batch) {
-    const std::string received = std::to_string(to_unix_millis(batch.received_at));
-    auto ins = query(
-        "INSERT INTO batches(batch_id, received_at, accepted, rejected) VALUES($1,$2,$3,$4) "
-        "ON CONFLICT (batch_id) DO NOTHING",
-        {batch.batch_id, received, std::to_string(batch.events.size()),
-         std::to_string(batch.rejected)});
-    if (!ins) return ins.status();
-    if (std::string(PQcmdTuples(ins->get())) == "0") {
-      auto seen =
-          query("SELECT accepted, rejected FROM batches WHERE batch_id = $1", {batch.batch_id});
-      if (!seen) return seen.status();
-      if (PQntuples(seen->get()) != 1) {
-        return Status::error("io_error", "database: batch vanished during deduplication");
-      }
-      return IngestResult{
-          true, static_cast<std::size_t>(std::strtoull(PQgetvalue(seen->get(), 0, 0), nullptr, 10)),
-          static_cast<std::size_t>(std::strtoull(PQgetvalue(seen->get(), 0, 1), nullptr, 10))};
-    }
-    for (const NewEvent& e : batch.events) {
-      if (Status st =
-              command("INSERT INTO raw_events(install_id, event_type, day, received_at, body) "
-                      "VALUES($1,$2,$3,$4,$5)",
-                      {batch.install_id, e.event_type, e.day, received, e.body});
-          !st) {
-        return st;
-      }
-    }
-    return IngestResult{false, batch.events.size(), batch.rejected};
-  }
-
-  Status add_locked(const AggregateRows& rows) {
-    for (const auto& [key, value] : rows) {
-      char buf[64];
-      std::snprintf(buf, sizeof buf, "%.17g", value);
-      if (Status st =
-              command("INSERT INTO daily_aggregates(day, metric, dim, value) VALUES($1,$2,$3,$4) "
-                      "ON CONFLICT (day, metric, dim) DO UPDATE SET "
-                      "value = daily_aggregates.value + excluded.value",
-                      {key.day, key.metric, key.dim, buf});
-          !st) {
-        return st;
-      }
-    }
-    return Status::ok();
-  }
-
-  Status begin() {
-    if (PQstatus(conn_) != CONNECTION_OK) PQreset(conn_);
-    if (PQstatus(conn_) != CONNECTION_OK) {
-      return Status::error("unavailable",
-                           std::string("database: not connected: ") + PQerrorMessage(conn_));
-    }
-    return command("BEGIN", {});
-  }
-
-  Status finish(bool ok) { return command(ok ? "COMMIT" : "ROLLBACK", {}); }
-
-  Status command(const char* sql, const std::vector<std::string>& params) {
-    auto r = query(sql, params);
-    return r ? Status::ok() : r.status();
-  }
-
-  // Runs one statement with text parameters bound as $1, $2, … (never pasted into the SQL).
-  Result<PgResult> query(const char* sql, const std::vector<std::string>& params) {
-    if (PQstatus(conn_) != CONNECTION_OK) PQreset(conn_);
-    std::vector<const char*> values;
-    values.reserve(params.size());
-    for (const std::string& p : params) values.push_back(p.c_str());
-    PgResult r(PQexecParams(conn_, sql, static_cast<int>(values.size()), nullptr, values.data(),
-                            nullptr, nullptr, 0));
-    ExecStatusType status = r ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
-    if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return r;
-    std::string message = PQerrorMessage(conn_);
-    const char* state = r ? PQresultErrorField(r.get(), PG_DIAG_SQLSTATE) : nullptr;
-    std::string code = "io_error";
-    if (PQstatus(conn_) != CONNECTION_OK) code = "unavailable";
-    // 40001 serialization failure, 40P01 deadlock, 55P03 lock not available: retry later.
-    if (state && (std::string(state) == "40001" || std::string(state) == "40P01" ||
-                  std::string(state) == "55P03")) {
-      code = "busy";
-    }
-    return Status::error(code, "database: " + message);
-  }
-
-  std::mutex mutex_;
-  PGconn* conn_;
+  pg::Pool pool_;
 };
 
 }  // namespace
 
-Result<std::unique_ptr<Storage>> open_postgres_storage(const std::string& uri) {
-  PGconn* conn = PQconnectdb(uri.c_str());
-  if (conn == nullptr || PQstatus(conn) != CONNECTION_OK) {
-    std::string message = conn ? PQerrorMessage(conn) : "out of memory";
-    PQfinish(conn);
-    return Status::error("unavailable", "cannot connect to PostgreSQL: " + message);
+Result<std::unique_ptr<Storage>> open_postgres_storage(const std::string& uri,
+                                                       std::size_t pool_size) {
+  auto storage = std::make_unique<PostgresStorage>(uri, pool_size);
+  if (Status st = storage->connect_first(); !st) {
+    // A database that is not up yet is waited for: the server serves 503 with Retry-After
+    // (the daemons retry) and connects as soon as the database answers.
+    spdlog::warn("{}; the server starts anyway and connects once the database answers",
+                 st.message());
   }
-  auto storage = std::make_unique<PostgresStorage>(conn);
-  if (Status st = storage->init(); !st) return st;
   return std::unique_ptr<Storage>(std::move(storage));
 }
 

@@ -112,9 +112,14 @@ class Storage {
   virtual std::string kind() const = 0;
 };
 
+// Connections to PostgreSQL when nothing else is said (the server passes its --db-pool-size).
+inline constexpr std::size_t kDefaultPoolSize = 4;
+
 // Opens "postgresql://…" / "postgres://…" with PostgreSQL, anything else as a SQLite file path.
-// Creates the schema when missing.
-Result<std::unique_ptr<Storage>> open_storage(const std::string& database);
+// Creates the schema when missing. `pool_size` is the number of PostgreSQL connections (SQLite
+// has one writer and ignores it).
+Result<std::unique_ptr<Storage>> open_storage(const std::string& database,
+                                              std::size_t pool_size = kDefaultPoolSize);
 
 // Events are handled in chunks of this many rows by roll_up, to bound memory.
 inline constexpr std::size_t kRollupChunk = 2000;
