@@ -68,10 +68,7 @@ PostgresCluster::PostgresCluster() {
       return;
     }
   }
-  auto command = [this](std::vector<std::string> argv) {
-    if (!run_as_.empty()) argv.insert(argv.begin(), {runuser_path(), "-u", run_as_, "--"});
-    return run_process(argv, base_env(dir_), "", std::chrono::seconds(60));
-  };
+  auto command = [this](std::vector<std::string> argv) { return run_as_owner(std::move(argv)); };
   // initdb takes seconds and ctest runs every test case in its own process, so one initialised
   // data directory is kept in the build tree as a template (made once, under a lock) and each
   // cluster starts from a copy of it.
@@ -105,17 +102,35 @@ PostgresCluster::PostgresCluster() {
       return;
     }
   }
-  RunResult start = command({bin_ + "/pg_ctl", "-D", dir_ + "/data", "-l", dir_ + "/server.log",
-                             "-w", "-t", "30", "-o",
-                             "-k " + dir_ +
-                                 " -c listen_addresses= -c fsync=off -c synchronous_commit=off "
-                                 "-c full_page_writes=off -c max_connections=200",
-                             "start"});
-  if (start.exit_code != 0) {
-    reason_ = "pg_ctl start failed: " + start.err + start.out;
+  if (!start()) {
+    reason_ = "pg_ctl start failed: " + last_error_;
     return;
   }
   uri_ = "postgresql:///postgres?host=" + dir_ + "&user=postgres";
+}
+
+RunResult PostgresCluster::run_as_owner(std::vector<std::string> argv) const {
+  if (!run_as_.empty()) argv.insert(argv.begin(), {runuser_path(), "-u", run_as_, "--"});
+  return run_process(argv, base_env(dir_), "", std::chrono::seconds(60));
+}
+
+bool PostgresCluster::start() {
+  RunResult started = run_as_owner({bin_ + "/pg_ctl", "-D", dir_ + "/data", "-l",
+                                    dir_ + "/server.log", "-w", "-t", "30", "-o",
+                                    "-k " + dir_ +
+                                        " -c listen_addresses= -c fsync=off "
+                                        "-c synchronous_commit=off -c full_page_writes=off "
+                                        "-c max_connections=200",
+                                    "start"});
+  last_error_ = started.err + started.out;
+  return started.exit_code == 0;
+}
+
+bool PostgresCluster::stop() {
+  RunResult stopped =
+      run_as_owner({bin_ + "/pg_ctl", "-D", dir_ + "/data", "-m", "fast", "-w", "stop"});
+  last_error_ = stopped.err + stopped.out;
+  return stopped.exit_code == 0;
 }
 
 bool PostgresCluster::truncate_server_tables() const {
@@ -127,10 +142,7 @@ bool PostgresCluster::truncate_server_tables() const {
 
 PostgresCluster::~PostgresCluster() {
   if (!uri_.empty()) {
-    std::vector<std::string> argv = {bin_ + "/pg_ctl", "-D", dir_ + "/data", "-m",
-                                     "immediate",      "-w", "stop"};
-    if (!run_as_.empty()) argv.insert(argv.begin(), {runuser_path(), "-u", run_as_, "--"});
-    (void)run_process(argv, base_env(dir_), "", std::chrono::seconds(30));
+    (void)run_as_owner({bin_ + "/pg_ctl", "-D", dir_ + "/data", "-m", "immediate", "-w", "stop"});
   }
   if (!dir_.empty()) {
     std::error_code ignored;

@@ -8,6 +8,9 @@
 #pragma once
 
 #include <string>
+#include <vector>
+
+#include "tests/support/child_process.hpp"
 
 namespace dollhouse::testing {
 
@@ -22,6 +25,11 @@ class PostgresCluster {
   const std::string& uri() const { return uri_; }
   // Empties every table of the server's schema (a fresh start for one test).
   bool truncate_server_tables() const;
+  // Stops the database (fast shutdown: connections are closed) and starts it again, as a
+  // restart under load does; false with last_error() when pg_ctl fails.
+  bool stop();
+  bool start();
+  const std::string& last_error() const { return last_error_; }
 
   ~PostgresCluster();
   PostgresCluster(const PostgresCluster&) = delete;
@@ -29,7 +37,8 @@ class PostgresCluster {
 
  private:
   PostgresCluster();
-  std::string dir_, bin_, run_as_, uri_, reason_;
+  RunResult run_as_owner(std::vector<std::string> argv) const;
+  std::string dir_, bin_, run_as_, uri_, reason_, last_error_;
 };
 
 }  // namespace dollhouse::testing

@@ -14,3 +14,9 @@ foreach(t server_integration_test server_tls_test server_dashboard_test server_e
   add_dependencies(${t} dollhouse-telemetry-server)
 endforeach()
 add_dependencies(server_e2e_test dollhouse-telemetryd dollhousectl)
+
+# Several server instances on one throwaway PostgreSQL cluster (skipped, saying why, without
+# the PostgreSQL server binaries).
+dollhouse_add_test(server_instances_test SOURCES server_instances_test.cpp
+                   LIBS dollhouse_server_test_harness)
+add_dependencies(server_instances_test dollhouse-telemetry-server)
