@@ -4,8 +4,7 @@
 
 namespace dollhouse::server {
 
-Result<std::unique_ptr<Storage>> open_storage(const std::string& database,
-                                              std::size_t pool_size) {
+Result<std::unique_ptr<Storage>> open_storage(const std::string& database, std::size_t pool_size) {
   if (database.rfind("postgresql://", 0) == 0 || database.rfind("postgres://", 0) == 0) {
     return open_postgres_storage(database, pool_size);
   }

@@ -34,7 +34,8 @@ constexpr Sql kIngest{
     "VALUES ($1, $2, $3, $4) ON CONFLICT (batch_id) DO NOTHING RETURNING 1), "
     "stored AS (INSERT INTO raw_events(install_id, event_type, day, received_at, body) "
     "SELECT $5, e.event_type, e.day, $2, e.body "
-    "FROM unnest($6::text[], $7::text[], $8::text[]) WITH ORDINALITY AS e(event_type, day, body, n) "
+    "FROM unnest($6::text[], $7::text[], $8::text[]) WITH ORDINALITY AS e(event_type, day, body, "
+    "n) "
     "WHERE EXISTS (SELECT 1 FROM claimed) ORDER BY e.n RETURNING 1) "
     "SELECT (SELECT count(*) FROM claimed), (SELECT count(*) FROM stored)"};
 constexpr Sql kFirstDelivery{"first_delivery",
@@ -52,9 +53,10 @@ constexpr Sql kAddAggregates{
     "SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[]) "
     "ON CONFLICT (day, metric, dim) DO UPDATE SET value = daily_aggregates.value + excluded.value"};
 constexpr Sql kTryRollupLock{"try_rollup_lock", "SELECT pg_try_advisory_xact_lock($1)"};
-constexpr Sql kSelectRollupChunk{"rollup_chunk",
-                           "SELECT id, event_type, day, body FROM raw_events WHERE received_at < $1 "
-                           "ORDER BY id LIMIT $2"};
+constexpr Sql kSelectRollupChunk{
+    "rollup_chunk",
+    "SELECT id, event_type, day, body FROM raw_events WHERE received_at < $1 "
+    "ORDER BY id LIMIT $2"};
 constexpr Sql kDeleteRolledUp{"delete_rolled_up",
                               "DELETE FROM raw_events WHERE received_at < $1 AND id <= $2"};
 constexpr Sql kPurgeBatches{"purge_batches", "DELETE FROM batches WHERE received_at < $1"};
@@ -78,8 +80,8 @@ std::size_t count_of(PGresult* r, int row, int column) {
 Status set_up_session(Connection& conn) {
   // Quiet the NOTICEs "relation already exists" that IF NOT EXISTS produces.
   if (Status st = conn.exec("SET client_min_messages = warning"); !st) return st;
-  const std::string timeout = "SET statement_timeout = '" +
-                              std::to_string(pg::kStatementTimeout.count()) + "s'";
+  const std::string timeout =
+      "SET statement_timeout = '" + std::to_string(pg::kStatementTimeout.count()) + "s'";
   return conn.exec(timeout.c_str());
 }
 

@@ -2,7 +2,8 @@
 // describes the scale-out path: retried batches raced across instances are stored once and
 // every instance reports the same totals; an instance killed mid-request loses nothing, its
 // clients' retries land on another instance; a database restarted under load costs requests
-// a 503 with Retry-After and nothing else, and so does one that starts before its database. Real processes, real HTTP, a real throwaway cluster.
+// a 503 with Retry-After and nothing else, and so does one that starts before its database. Real
+// processes, real HTTP, a real throwaway cluster.
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -40,8 +41,8 @@ class ServerInstances : public ::testing::Test {
   std::vector<std::unique_ptr<ServerProcess>> start_instances(int n) {
     std::vector<std::unique_ptr<ServerProcess>> out;
     for (int i = 0; i < n; ++i) {
-      out.push_back(std::make_unique<ServerProcess>(
-          std::vector<std::string>{"--rate-limit", "0"}, PostgresCluster::instance().uri()));
+      out.push_back(std::make_unique<ServerProcess>(std::vector<std::string>{"--rate-limit", "0"},
+                                                    PostgresCluster::instance().uri()));
       EXPECT_TRUE(out.back()->running()) << out.back()->process().err();
     }
     EXPECT_TRUE(PostgresCluster::instance().truncate_server_tables());
@@ -87,8 +88,8 @@ struct Deliveries {
 
 // Delivers `body` as a daemon does: to `targets[first]`, and after a failure to the next
 // instance in turn, until one answers 202.
-void deliver(const std::vector<const ServerProcess*>& targets, std::size_t first,
-             const json& body, Deliveries& seen) {
+void deliver(const std::vector<const ServerProcess*>& targets, std::size_t first, const json& body,
+             Deliveries& seen) {
   const auto deadline = std::chrono::steady_clock::now() + kRetryDeadline;
   for (std::size_t attempt = 0; std::chrono::steady_clock::now() < deadline; ++attempt) {
     const ServerProcess& target = *targets[(first + attempt) % targets.size()];
@@ -140,11 +141,11 @@ TEST_F(ServerInstances, AnInstanceKilledMidRequestLosesNothingItsClientsRetryEls
   const std::string half_body = make_batch(kClients, 0).dump();
   HttpClient unfinished = doomed.client();
   std::thread half_sender([&] {
-    (void)unfinished.raw("POST /api/v1/telemetry HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                         "Content-Type: application/json\r\nX-Telemetry-Version: 1\r\n"
-                         "Content-Length: " +
-                         std::to_string(half_body.size()) + "\r\n\r\n" +
-                         half_body.substr(0, half_body.size() / 2));
+    (void)unfinished.raw(
+        "POST /api/v1/telemetry HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        "Content-Type: application/json\r\nX-Telemetry-Version: 1\r\n"
+        "Content-Length: " +
+        std::to_string(half_body.size()) + "\r\n\r\n" + half_body.substr(0, half_body.size() / 2));
   });
 
   std::vector<std::thread> clients;
@@ -173,9 +174,10 @@ TEST_F(ServerInstances, AnInstanceKilledMidRequestLosesNothingItsClientsRetryEls
   EXPECT_EQ(h["rawEvents"], batches * kEventsPerBatch);
   EXPECT_EQ(h["batchIds"], batches);
   EXPECT_EQ(errors(*instances[1])["errors"], batches * kEventsPerBatch);
-  std::printf("FIGURES server_instances kill: %d batches, %d stored, %d duplicates (answers lost "
-              "with the killed instance), %d transport errors\n",
-              batches, seen.stored.load(), seen.duplicates.load(), seen.transport_errors.load());
+  std::printf(
+      "FIGURES server_instances kill: %d batches, %d stored, %d duplicates (answers lost "
+      "with the killed instance), %d transport errors\n",
+      batches, seen.stored.load(), seen.duplicates.load(), seen.transport_errors.load());
 }
 
 TEST_F(ServerInstances, ADatabaseRestartedUnderLoadCostsRequestsA503AndNothingElse) {
@@ -215,9 +217,10 @@ TEST_F(ServerInstances, ADatabaseRestartedUnderLoadCostsRequestsA503AndNothingEl
     EXPECT_EQ(h["rawEvents"], batches * kEventsPerBatch);
     EXPECT_EQ(h["batchIds"], batches);
   }
-  std::printf("FIGURES server_instances restart: %d batches, %d answers 503 while the database "
-              "was down, %d duplicates\n",
-              batches, seen.unavailable.load(), seen.duplicates.load());
+  std::printf(
+      "FIGURES server_instances restart: %d batches, %d answers 503 while the database "
+      "was down, %d duplicates\n",
+      batches, seen.unavailable.load(), seen.duplicates.load());
 }
 
 TEST_F(ServerInstances, AnInstanceStartedBeforeItsDatabaseServes503UntilTheDatabaseIsUp) {

@@ -35,11 +35,11 @@ std::string runuser_path() {
 }  // namespace
 
 PostgresCluster& PostgresCluster::instance() {
-  static PostgresCluster cluster;
+  static PostgresCluster cluster(Durability::kTesting);
   return cluster;
 }
 
-PostgresCluster::PostgresCluster() {
+PostgresCluster::PostgresCluster(Durability durability) : durability_(durability) {
   bin_ = find_bin_dir();
   if (bin_.empty()) {
     reason_ =
@@ -115,12 +115,13 @@ RunResult PostgresCluster::run_as_owner(std::vector<std::string> argv) const {
 }
 
 bool PostgresCluster::start() {
+  const std::string durability = durability_ == Durability::kTesting
+                                     ? " -c fsync=off -c full_page_writes=off"
+                                     : " -c fsync=on -c full_page_writes=on";
   RunResult started = run_as_owner({bin_ + "/pg_ctl", "-D", dir_ + "/data", "-l",
                                     dir_ + "/server.log", "-w", "-t", "30", "-o",
-                                    "-k " + dir_ +
-                                        " -c listen_addresses= -c fsync=off "
-                                        "-c synchronous_commit=off -c full_page_writes=off "
-                                        "-c max_connections=200",
+                                    "-k " + dir_ + " -c listen_addresses= -c max_connections=200" +
+                                        " -c synchronous_commit=off" + durability,
                                     "start"});
   last_error_ = started.err + started.out;
   return started.exit_code == 0;

@@ -16,8 +16,15 @@ namespace dollhouse::testing {
 
 class PostgresCluster {
  public:
-  // The shared cluster, started on first call.
+  // kTesting: fsync off, for tests that check behaviour. kDurable: PostgreSQL's defaults but
+  // synchronous_commit=off, which loses no committed data on a crash of the database process and
+  // at most the last moments on a power loss, what SQLite's WAL with synchronous=NORMAL (the
+  // server's setting) promises: the two backends compared on equal terms, for benchmarks.
+  enum class Durability { kTesting, kDurable };
+
+  // The shared cluster (kTesting), started on first call.
   static PostgresCluster& instance();
+  explicit PostgresCluster(Durability durability);
 
   bool available() const { return !uri_.empty(); }
   const std::string& reason() const { return reason_; }
@@ -36,8 +43,8 @@ class PostgresCluster {
   PostgresCluster& operator=(const PostgresCluster&) = delete;
 
  private:
-  PostgresCluster();
   RunResult run_as_owner(std::vector<std::string> argv) const;
+  Durability durability_;
   std::string dir_, bin_, run_as_, uri_, reason_, last_error_;
 };
 
