@@ -69,6 +69,8 @@ constexpr Sql kCounts{"counts",
                       "SELECT (SELECT count(*) FROM raw_events), (SELECT count(*) FROM batches), "
                       "(SELECT count(*) FROM deletions)"};
 constexpr Sql kPing{"ping", "SELECT 1"};
+constexpr Sql kSetStatementTimeout{"set_statement_timeout",
+                                   "SELECT set_config('statement_timeout', $1, false)"};
 constexpr Sql kSchemaLockSql{"schema_lock", "SELECT pg_advisory_lock($1)"};
 constexpr Sql kSchemaUnlockSql{"schema_unlock", "SELECT pg_advisory_unlock($1)"};
 
@@ -80,9 +82,8 @@ std::size_t count_of(PGresult* r, int row, int column) {
 Status set_up_session(Connection& conn) {
   // Quiet the NOTICEs "relation already exists" that IF NOT EXISTS produces.
   if (Status st = conn.exec("SET client_min_messages = warning"); !st) return st;
-  const std::string timeout =
-      "SET statement_timeout = '" + std::to_string(pg::kStatementTimeout.count()) + "s'";
-  return conn.exec(timeout.c_str());
+  auto set = conn.run(kSetStatementTimeout, {std::to_string(pg::kStatementTimeout.count()) + "s"});
+  return set ? Status::ok() : set.status();
 }
 
 // The schema, under an advisory lock so that instances starting together do not collide.
