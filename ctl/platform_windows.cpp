@@ -277,10 +277,13 @@ CommandOutput run_command(const std::vector<std::string>& args) {
   std::wstring line = command_line(args);
   BOOL started = ::CreateProcessW(nullptr, line.data(), nullptr, nullptr, TRUE, CREATE_NO_WINDOW,
                                   nullptr, nullptr, &startup, &process);
+  const DWORD error = started ? 0 : ::GetLastError();
   ::CloseHandle(write_end);
   if (!started) {
     ::CloseHandle(read_end);
     result.exit_code = 127;
+    // What the caller shows when it prints the output: why the program did not run.
+    result.text = "cannot run " + args.front() + ": " + error_text(error) + "\n";
     return result;
   }
   char buf[4096];

@@ -247,6 +247,7 @@ TEST(CtlWindows, ArgumentsReachTheChildExactlyAsGiven) {
 TEST(CtlWindows, MissingProgramsAreReportedAs127) {
   auto out = platform::run_command({"C:\\no\\such\\program.exe"});
   EXPECT_EQ(out.exit_code, 127);
+  EXPECT_NE(out.text.find("cannot run C:\\no\\such\\program.exe: "), std::string::npos) << out.text;
 }
 
 TEST(CtlWindows, PrivateFilesAreWrittenWholeAndReplaced) {
