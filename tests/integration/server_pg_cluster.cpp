@@ -68,7 +68,6 @@ PostgresCluster::PostgresCluster(Durability durability) : durability_(durability
       return;
     }
   }
-  auto command = [this](std::vector<std::string> argv) { return run_as_owner(std::move(argv)); };
   // initdb takes seconds and ctest runs every test case in its own process, so one initialised
   // data directory is kept in the build tree as a template (made once, under a lock) and each
   // cluster starts from a copy of it.
@@ -82,8 +81,8 @@ PostgresCluster::PostgresCluster(Durability durability) : durability_(durability
     }
     if (::access((template_dir + "/PG_VERSION").c_str(), F_OK) != 0) {
       RunResult init =
-          command({bin_ + "/initdb", "-D", dir_ + "/template", "-A", "trust", "-U", "postgres",
-                   "-E", "UTF8", "--no-sync", "--no-instructions", "--wal-segsize=1"});
+          run_as_owner({bin_ + "/initdb", "-D", dir_ + "/template", "-A", "trust", "-U", "postgres",
+                        "-E", "UTF8", "--no-sync", "--no-instructions", "--wal-segsize=1"});
       std::error_code ignored;
       std::filesystem::remove_all(template_dir, ignored);
       RunResult keep =
