@@ -145,7 +145,8 @@ int main(int argc, char** argv) {
     const std::string body = stamp(error_event(), uuid(99)).dump();
     for (long done = 0; done < rollup_events; done += 1000) {
       server::IngestBatch batch{uuid(5'000'000 + done), uuid(99), old, {}, 0};
-      for (int i = 0; i < 1000; ++i) batch.events.push_back({"error", "2025-01-13", body});
+      for (int i = 0; i < 1000; ++i)
+        batch.events.push_back({"error", "2025-01-13", body, kSampleApp, "1.9.16", ""});
       if (!(*storage)->ingest_batch(batch)) return 1;
     }
     pg_before = run_load({&a}, connections, seconds);

@@ -57,7 +57,7 @@ int main(int argc, char** argv) {
   const dollhouse::Clock& clock = SystemClock::instance();
   privacy::Scrubber scrubber;
   TokenBucket unlimited(0, 0, clock.now());
-  ServerContext ctx{**storage, clock, scrubber, unlimited, Limits{}, {}, clock.now()};
+  ServerContext ctx{**storage, clock, scrubber, unlimited, Limits{}, {}, clock.now(), ""};
 
   std::vector<std::string> bodies;
   for (long b = 0; b < batches; ++b) {
@@ -68,7 +68,7 @@ int main(int argc, char** argv) {
   }
   auto t0 = Steady::now();
   for (const std::string& body : bodies) {
-    Request r{"POST", "/api/v1/telemetry", {}, "application/json", "1.0", "", body};
+    Request r{"POST", "/api/v1/telemetry", {}, "application/json", "1.0", "", body, ""};
     if (route(ctx, r).status != 202) return 1;
   }
   double ingest = seconds_since(t0);
@@ -76,7 +76,7 @@ int main(int argc, char** argv) {
               batches, ingest, batches / ingest, batches * 100 / ingest);
 
   Request stats{
-      "GET", "/api/v1/stats/errors", {{"from", "2025-01-01"}, {"to", "2025-01-31"}}, "", "", "",
+      "GET", "/api/v1/stats/errors", {{"from", "2025-01-01"}, {"to", "2025-01-31"}}, "", "", "", "",
       ""};
   t0 = Steady::now();
   Response raw = route(ctx, stats);

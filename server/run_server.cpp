@@ -7,6 +7,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <csignal>
+#include <fstream>
 #include <functional>
 #include <iostream>
 #include <optional>
@@ -96,6 +97,19 @@ int RunServer(int argc, char** argv) {
   cli.add_option("--batch-retention-days", batch_days, "How long batch ids are kept for dedup")
       ->capture_default_str()
       ->check(CLI::Range(1L, 365L));
+  cli.add_option("--min-installations", limits.min_installations,
+                 "Installations that must report a crash or error message on one day before "
+                 "its text is kept and shown (the rest counts as \"other\")")
+      ->capture_default_str()
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{1000000}));
+  std::string stats_token, stats_token_file;
+  auto* token_opt = cli.add_option(
+      "--stats-token", stats_token,
+      "Require Authorization: Bearer TOKEN for stats, exports and reports (default: public)");
+  cli.add_option("--stats-token-file", stats_token_file,
+                 "Read the --stats-token from this file (its first line), so that it is not "
+                 "visible in the process list")
+      ->excludes(token_opt);
   cli.set_version_flag("--version", DOLLHOUSE_VERSION);
   try {
     cli.parse(argc, argv);
@@ -126,6 +140,14 @@ int RunServer(int argc, char** argv) {
     tls = *made;
   }
   limits.idle_timeout = std::chrono::seconds(idle_seconds);
+  if (!stats_token_file.empty()) {
+    std::ifstream in(stats_token_file);
+    if (!in || !std::getline(in, stats_token)) {
+      return fail("--stats-token-file: cannot read " + stats_token_file, 2);
+    }
+    if (!stats_token.empty() && stats_token.back() == '\r') stats_token.pop_back();
+    if (stats_token.empty()) return fail("--stats-token-file: the file's first line is empty", 2);
+  }
 
   // Requests run their storage calls on the I/O threads, so one connection per thread is all
   // they can use at once.
@@ -136,7 +158,7 @@ int RunServer(int argc, char** argv) {
   const Clock& clock = SystemClock::instance();
   privacy::Scrubber scrubber;  // the server's own machine identity is irrelevant to events
   TokenBucket limiter(rate, burst, clock.now());
-  ServerContext ctx{**storage, clock, scrubber, limiter, limits, {}, clock.now()};
+  ServerContext ctx{**storage, clock, scrubber, limiter, limits, {}, clock.now(), stats_token};
 
   asio::io_context ioc;
   HttpServer server(ctx, ioc, tls.get());
@@ -144,6 +166,7 @@ int RunServer(int argc, char** argv) {
   RetentionPolicy policy;
   policy.raw_events = std::chrono::hours(raw_hours);
   policy.batch_ids = std::chrono::hours(24 * batch_days);
+  policy.min_installations = limits.min_installations;
   AggregationTimer aggregation(ioc, **storage, clock, policy,
                                std::chrono::seconds(aggregate_seconds));
 

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 #include "common/clock.hpp"
 #include "privacy/privacy.hpp"
@@ -25,6 +26,9 @@ struct Limits {
   std::chrono::seconds idle_timeout{30};     // keep-alive connection with no request
   std::chrono::seconds request_timeout{30};  // reading one request, writing one response
   int max_stats_days = 366;
+  // Distinct installations that must report a crash or error signature on one day before its
+  // text is kept and shown (the rest is counted under "other").
+  std::int64_t min_installations = 5;
 };
 
 struct Counters {
@@ -48,6 +52,8 @@ struct ServerContext {
   Limits limits;
   Counters counters;
   SystemTime started_at;
+  // Non-empty: stats, exports and reports require "Authorization: Bearer <stats_token>".
+  std::string stats_token;
 };
 
 }  // namespace dollhouse::server

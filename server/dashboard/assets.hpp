@@ -1,5 +1,6 @@
-// The dashboard's files (dashboard/index.html, dashboard.css, dashboard.js), embedded in the
-// binary at build time by dashboard/embed.cmake. Immutable; safe from any thread.
+// The dashboard's files (dashboard/index.html, dashboard.css, dashboard.js) and the weekly
+// report page's (report.html, report.js), embedded in the binary at build time by
+// dashboard/embed.cmake. Immutable; safe from any thread.
 #pragma once
 
 #include <string_view>
@@ -9,5 +10,7 @@ namespace dollhouse::server {
 std::string_view dashboard_html();
 std::string_view dashboard_css();
 std::string_view dashboard_js();
+std::string_view report_html();
+std::string_view report_js();
 
 }  // namespace dollhouse::server

@@ -145,20 +145,238 @@ function platformsChart(target, data) {
   target.replaceChildren(wrap);
 }
 
+// Columns per day: series [{key, name, color}] stacked; optional line [0..1] on a right axis.
+function dailyColumns(target, byDay, series, line) {
+  const total = (d) => series.reduce((sum, s) => sum + (d[s.key] || 0), 0);
+  if (!byDay.length || !byDay.some((d) => total(d) > 0)) return empty(target);
+  const width = 1200, height = 240, left = 40, right = line ? 44 : 8, bottom = 24, top = 10;
+  const step = Math.max(1, Math.ceil(Math.max(...byDay.map(total), 1) / 4));
+  const max = step * 4, plotH = height - bottom - top;
+  const slot = (width - left - right) / byDay.length;
+  const root = svg("svg", { viewBox: `0 0 ${width} ${height}`, role: "img" });
+  for (let g = 0; g <= 4; g++) {
+    const y = height - bottom - (plotH * g) / 4;
+    root.append(svg("line", { x1: left, x2: width - right, y1: y, y2: y, stroke: "#eeeae4" }));
+    root.append(svg("text", { x: left - 6, y: y + 4, "text-anchor": "end" }, String(step * g)));
+    if (line) root.append(svg("text", { x: width - right + 4, y: y + 4 }, `${g * 25}%`));
+  }
+  const points = [];
+  byDay.forEach((d, i) => {
+    let y = height - bottom;
+    const x = left + i * slot + slot * 0.15;
+    for (const s of series) {
+      const n = d[s.key] || 0;
+      if (!n) continue;
+      const h = (plotH * n) / max;
+      y -= h;
+      const r = svg("rect", { x, y, width: slot * 0.7, height: h, fill: s.color });
+      r.append(svg("title", {}, `${d.date} ${s.name}: ${n}`));
+      root.append(r);
+    }
+    if (line && d[line.key] !== null && d[line.key] !== undefined) {
+      points.push(`${x + slot * 0.35},${height - bottom - plotH * d[line.key]}`);
+    }
+    if (i % Math.ceil(byDay.length / 10) === 0 || i === byDay.length - 1) {
+      root.append(svg("text", { x: x + slot * 0.35, y: height - 6, "text-anchor": "middle" }, d.date.slice(5)));
+    }
+  });
+  if (line && points.length) {
+    root.append(svg("polyline", { points: points.join(" "), fill: "none", stroke: line.color, "stroke-width": 2 }));
+  }
+  const legend = el("div", { class: "legend" });
+  for (const s of series) {
+    const item = el("span");
+    item.style.setProperty("--swatch", s.color);
+    item.append(`${s.name}: `);
+    item.append(metric(el("b"), s.metric, byDay.reduce((sum, d) => sum + (d[s.key] || 0), 0)));
+    legend.append(item);
+  }
+  if (line) {
+    const item = el("span");
+    item.style.setProperty("--swatch", line.color);
+    item.append(line.name);
+    legend.append(item);
+  }
+  target.replaceChildren(root, legend);
+}
+
+// A table: columns [{title, num}], rows of cells [{text, metric, value}] or plain strings.
+function table(target, columns, rows, message) {
+  if (!rows.length) return empty(target, message);
+  const t = el("table", { class: "data" });
+  const head = el("tr");
+  for (const c of columns) head.append(el("th", c.num ? { class: "num" } : {}, c.title));
+  t.append(el("thead")).append(head);
+  const body = el("tbody");
+  for (const row of rows) {
+    const tr = el("tr");
+    row.forEach((cell, i) => {
+      const td = el("td", { class: columns[i].num ? "num" : columns[i].cls || "" });
+      if (cell && typeof cell === "object") metric(td, cell.metric, cell.value, cell.text);
+      else td.textContent = cell === null || cell === undefined ? "–" : String(cell);
+      tr.append(td);
+    });
+    body.append(tr);
+  }
+  t.append(body);
+  const wrap = el("div", { class: "table-wrap" });
+  wrap.append(t);
+  target.replaceChildren(wrap);
+}
+
+function crashSection(crashes) {
+  dailyColumns(document.getElementById("chart-crashes-daily"), crashes.byDay, [
+    { key: "crashes", name: "crashes", color: "#b91c1c", metric: "crashes.crashes" },
+    { key: "errors", name: "handled errors", color: "#f59e0b", metric: "crashes.errors" },
+  ], { key: "crashFreeRate", name: "crash-free installations (right axis)", color: "#15803d" });
+  table(document.getElementById("table-crash-versions"),
+        [{ title: "Version" }, { title: "Installation-days", num: true }, { title: "Crashed", num: true },
+         { title: "Crash-free", num: true }, { title: "Crashes", num: true }, { title: "Errors", num: true }],
+        crashes.byVersion.map((v) => [
+          v.version,
+          { metric: `crashes.byVersion.${v.version}.installationDays`, value: v.installationDays },
+          { metric: `crashes.byVersion.${v.version}.crashedInstallationDays`, value: v.crashedInstallationDays },
+          { metric: `crashes.byVersion.${v.version}.crashFreeRate`, value: v.crashFreeRate, text: pct(v.crashFreeRate) },
+          { metric: `crashes.byVersion.${v.version}.crashes`, value: v.crashes },
+          { metric: `crashes.byVersion.${v.version}.errors`, value: v.errors },
+        ]), "No installations were active in this range.");
+  const rows = crashes.top.map((c, i) => [
+    c.kind, c.category || "–", c.component || "–", c.message || "–",
+    { metric: `crashes.top.${i}.events`, value: c.events },
+    { metric: `crashes.top.${i}.installationDays`, value: c.installationDays },
+  ]);
+  for (const kind of ["crash", "error"]) {
+    if (crashes.other[kind]) {
+      rows.push([kind, "other", "", `reported by fewer than ${crashes.minInstallations} installations a day`,
+                 { metric: `crashes.other.${kind}`, value: crashes.other[kind] }, "–"]);
+    }
+  }
+  document.getElementById("top-note").textContent =
+    `(a message is shown once ${crashes.minInstallations} installations reported it on one day)`;
+  table(document.getElementById("table-top-crashes"),
+        [{ title: "Kind" }, { title: "Category" }, { title: "Component" }, { title: "Message", cls: "msg" },
+         { title: "Events", num: true }, { title: "Installation-days", num: true }], rows,
+        "No crashes or errors in this range.");
+}
+
+function activitySection(act) {
+  dailyColumns(document.getElementById("chart-active-daily"), act.byDay, [
+    { key: "activeInstallations", name: "installation-days", color: "#6366f1", metric: "activity.installationDays" },
+  ]);
+  barChart(document.getElementById("chart-active-weekly"),
+           act.byWeek.map((w) => ({ name: w.week, value: w.activeInstallations, metric: `activity.byWeek.${w.week}.activeInstallations` })),
+           COLORS[1]);
+  table(document.getElementById("table-performance"),
+        [{ title: "Version" }, { title: "Summaries", num: true }, { title: "Startup", num: true }, { title: "Response", num: true }],
+        act.byVersion.map((v) => [
+          v.version,
+          { metric: `activity.byVersion.${v.version}.summaries`, value: v.summaries },
+          { metric: `activity.byVersion.${v.version}.avgStartupTimeMs`, value: v.avgStartupTimeMs, text: `${fmt(v.avgStartupTimeMs)} ms` },
+          { metric: `activity.byVersion.${v.version}.avgResponseTimeMs`, value: v.avgResponseTimeMs, text: `${fmt(v.avgResponseTimeMs)} ms` },
+        ]), "No weekly summaries in this range yet.");
+  table(document.getElementById("table-features-weekly"),
+        [{ title: "Feature" }, ...act.byWeek.map((w) => ({ title: w.week, num: true }))],
+        act.features.map((f) => [f, ...act.byWeek.map((w) => (
+          { metric: `activity.byWeek.${w.week}.features.${f}`, value: w.features[f] || 0 }))]),
+        "No weekly summaries in this range yet.");
+}
+
+const DATASETS = ["installations", "platforms", "errors", "updates", "usage", "crashes", "activity", "ingest"];
+
+// The ISO week ("2025-W03") of a date "YYYY-MM-DD".
+function isoWeek(day) {
+  const d = new Date(`${day}T00:00:00Z`);
+  const thursday = new Date(d.getTime() + (3 - ((d.getUTCDay() + 6) % 7)) * 86400000);
+  const jan1 = Date.UTC(thursday.getUTCFullYear(), 0, 1);
+  const week = Math.floor((thursday.getTime() - jan1) / 86400000 / 7) + 1;
+  return `${thursday.getUTCFullYear()}-W${String(week).padStart(2, "0")}`;
+}
+
+function links(from, to, app) {
+  const q = new URLSearchParams({ from, to });
+  if (app) q.set("app", app);
+  const exports = document.getElementById("exports");
+  exports.replaceChildren("Every dataset of this view: ");
+  for (const d of DATASETS) {
+    for (const format of ["csv", "json"]) {
+      const a = el("a", { href: `api/v1/export?dataset=${d}&format=${format}&${q}`, download: "" }, `${d}.${format}`);
+      a.addEventListener("click", downloadWithToken);
+      exports.append(a, " ");
+    }
+  }
+  const reports = document.getElementById("reports");
+  reports.replaceChildren("Weekly reports: ");
+  const weeks = [];
+  for (let t = Date.parse(`${to}T00:00:00Z`); t >= Date.parse(`${from}T00:00:00Z`) && weeks.length < 12; t -= 7 * 86400000) {
+    const w = isoWeek(new Date(t).toISOString().slice(0, 10));
+    if (!weeks.includes(w)) weeks.push(w);
+  }
+  for (const w of weeks) {
+    reports.append(el("a", { href: `reports/${w}${app ? `?app=${encodeURIComponent(app)}` : ""}` }, w), " ");
+  }
+}
+
+class Unauthorized extends Error {}
+
+// A plain link cannot carry the bearer token: with one, the export is fetched and saved.
+async function downloadWithToken(ev) {
+  const token = sessionStorage.getItem("dollhouse-stats-token");
+  if (!token) return;
+  ev.preventDefault();
+  const res = await fetch(ev.currentTarget.href, { headers: { Authorization: `Bearer ${token}` } });
+  if (!res.ok) {
+    document.getElementById("status").textContent = `Export failed: HTTP ${res.status}`;
+    return;
+  }
+  const name = (res.headers.get("Content-Disposition") || "").match(/filename="([^"]+)"/);
+  const url = URL.createObjectURL(await res.blob());
+  const a = el("a", { href: url, download: name ? name[1] : "export" });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
 async function getJson(view, query) {
-  const res = await fetch(`api/v1/stats/${view}?${query}`, { headers: { Accept: "application/json" } });
+  const headers = { Accept: "application/json" };
+  const token = sessionStorage.getItem("dollhouse-stats-token");
+  if (token) headers.Authorization = `Bearer ${token}`;
+  const res = await fetch(`api/v1/stats/${view}?${query}`, { headers });
+  if (res.status === 401) throw new Unauthorized("this server needs a token");
   if (!res.ok) throw new Error(`${view}: HTTP ${res.status}`);
   return res.json();
+}
+
+async function fillApps(query, selected) {
+  const q = new URLSearchParams(query);
+  q.delete("app");
+  const { apps } = await getJson("apps", q);
+  const select = document.getElementById("app");
+  select.replaceChildren(el("option", { value: "" }, "All apps"));
+  for (const a of apps) {
+    if (!a.name) continue;
+    const o = el("option", { value: a.name }, `${a.label} (${fmt(a.events)} events)`);
+    if (a.name === selected) o.selected = true;
+    select.append(o);
+  }
+  if (selected && !apps.some((a) => a.name === selected)) {
+    select.append(el("option", { value: selected, selected: "" }, `${selected} (no events)`));
+  }
 }
 
 async function load() {
   const params = new URLSearchParams(location.search);
   const query = new URLSearchParams();
-  for (const k of ["from", "to"]) if (params.get(k)) query.set(k, params.get(k));
+  for (const k of ["from", "to", "days", "app"]) if (params.get(k)) query.set(k, params.get(k));
+  for (const b of document.querySelectorAll(".presets button")) {
+    b.setAttribute("aria-pressed", String(b.dataset.days === params.get("days")));
+  }
   const status = document.getElementById("status");
   try {
-    const [inst, plat, errs, upd, use] = await Promise.all(
-      ["installations", "platforms", "errors", "updates", "usage"].map((v) => getJson(v, query)));
+    const [inst, plat, errs, upd, use, crashes, act] = await Promise.all(
+      ["installations", "platforms", "errors", "updates", "usage", "crashes", "activity"].map((v) => getJson(v, query)));
+    await fillApps(query, params.get("app") || "");
+    document.getElementById("token-form").hidden = true;
     document.getElementById("from").value = inst.from;
     document.getElementById("to").value = inst.to;
     metric(document.getElementById("tile-installs"), "installations.total", inst.total);
@@ -184,13 +402,32 @@ async function load() {
                name: f.name, value: f.total, metric: `usage.features.${f.name}.total`,
                note: `(avg ${fmt(f.average)})` })), COLORS[3]);
     platformsChart(document.getElementById("chart-platforms"), plat);
+    metric(document.getElementById("tile-active"), "activity.peakDailyActiveInstallations", act.peakDailyActiveInstallations);
+    metric(document.getElementById("tile-crashfree"), "crashes.crashFreeRate", crashes.crashFreeRate, pct(crashes.crashFreeRate));
+    crashSection(crashes);
+    activitySection(act);
+    links(inst.from, inst.to, params.get("app") || "");
     status.textContent = `${inst.from} to ${inst.to} (UTC), aggregated daily; today's numbers include events not yet aggregated.`;
     document.body.dataset.ready = "true";
   } catch (e) {
+    if (e instanceof Unauthorized) {
+      document.getElementById("token-form").hidden = false;
+      status.textContent = "This server's statistics need a token (its --stats-token).";
+      document.body.dataset.ready = "token";
+      return;
+    }
     status.textContent = `Could not load the statistics: ${e.message}`;
     status.classList.add("error");
     document.body.dataset.ready = "error";
   }
+}
+
+// The view lives in the URL, so a link shows the same numbers.
+function show(q) {
+  const app = document.getElementById("app").value;
+  if (app) q.set("app", app);
+  history.pushState(null, "", `?${q}`);
+  load();
 }
 
 document.getElementById("range").addEventListener("submit", (ev) => {
@@ -200,7 +437,20 @@ document.getElementById("range").addEventListener("submit", (ev) => {
     const v = document.getElementById(k).value;
     if (v) q.set(k, v);
   }
-  history.replaceState(null, "", `?${q}`);
+  show(q);
+});
+for (const b of document.querySelectorAll(".presets button")) {
+  b.addEventListener("click", () => show(new URLSearchParams({ days: b.dataset.days })));
+}
+document.getElementById("app").addEventListener("change", () => {
+  const params = new URLSearchParams(location.search);
+  params.delete("app");
+  show(params);
+});
+document.getElementById("token-form").addEventListener("submit", (ev) => {
+  ev.preventDefault();
+  sessionStorage.setItem("dollhouse-stats-token", document.getElementById("token").value);
   load();
 });
+window.addEventListener("popstate", load);
 load();

@@ -23,6 +23,7 @@ struct Request {
   std::string telemetry_version;  // X-Telemetry-Version
   std::string idempotency_key;    // Idempotency-Key
   std::string body;               // already inflated when it came gzip-encoded
+  std::string authorization;      // Authorization
 };
 
 struct Response {

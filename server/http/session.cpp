@@ -135,6 +135,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     req.content_type = header(http::field::content_type);
     req.telemetry_version = header("X-Telemetry-Version");
     req.idempotency_key = header("Idempotency-Key");
+    req.authorization = header("Authorization");
     const std::string encoding = header(http::field::content_encoding);
     if (encoding.empty() || beast::iequals(encoding, "identity")) {
       req.body = msg.body();

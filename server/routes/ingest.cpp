@@ -113,8 +113,10 @@ Response handle_ingest(ServerContext& ctx, const Request& req) {
       path = "/installId";
     }
     if (code.empty()) {
-      batch.events.push_back({outcome.event.value("eventType", std::string()),
-                              event_day(outcome.event, now), outcome.event.dump()});
+      const json& event = outcome.event;
+      batch.events.push_back({event.value("eventType", std::string()), event_day(event, now),
+                              event.dump(), event_app(event), event.value("version", ""),
+                              crash_signature(event)});
     } else {
       rejected_by_code[code]++;
       if (rejections.size() < kMaxRejectionsReported) {
@@ -143,7 +145,8 @@ Response handle_ingest(ServerContext& ctx, const Request& req) {
     }
     AggregateRows rows;
     for (const auto& [code, n] : rejected_by_code) {
-      rows[{utc_day(now), "rejected", code}] += static_cast<double>(n);
+      // Under no app: a rejected event's fields are not trusted.
+      rows[{utc_day(now), "", "rejected", code}] += static_cast<double>(n);
     }
     if (Status st = ctx.storage.add_aggregates(rows); !st) {
       spdlog::warn("could not count rejected events: {}", st.message());

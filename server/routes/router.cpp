@@ -1,6 +1,7 @@
 #include <spdlog/spdlog.h>
 
 #include "server/routes/routes.hpp"
+#include "server/routes/stats_query.hpp"
 
 namespace dollhouse::server {
 
@@ -9,6 +10,7 @@ namespace {
 constexpr std::string_view kTelemetry = "/api/v1/telemetry";
 constexpr std::string_view kEvents = "/api/v1/events";
 constexpr std::string_view kStats = "/api/v1/stats/";
+constexpr std::string_view kReports = "/reports/";
 
 Response method_not_allowed(std::string_view allow) {
   Response r = Response::error(405, "method_not_allowed",
@@ -56,7 +58,15 @@ Response route(ServerContext& ctx, const Request& req) {
     if (req.method != "GET" && req.method != "HEAD") return method_not_allowed("GET, HEAD");
     return handle_health(ctx, req);
   }
-  if (path == "/" || path == "/dashboard.js" || path == "/dashboard.css") {
+  if (path == "/api/v1/export" || path == "/api/v1/reports/weekly") {
+    if (req.method != "GET" && req.method != "HEAD") return method_not_allowed("GET, HEAD");
+    return path == "/api/v1/export" ? handle_export(ctx, req) : handle_weekly_report(ctx, req);
+  }
+  if (starts_with(path, kReports) && iso_week_start(std::string(path.substr(kReports.size())))) {
+    if (req.method != "GET" && req.method != "HEAD") return method_not_allowed("GET, HEAD");
+    return handle_dashboard(ctx, req, "/reports/");
+  }
+  if (path == "/" || path == "/dashboard.js" || path == "/dashboard.css" || path == "/report.js") {
     if (req.method != "GET" && req.method != "HEAD") return method_not_allowed("GET, HEAD");
     return handle_dashboard(ctx, req, path);
   }

@@ -1,11 +1,13 @@
-// GET /api/v1/stats/{installations|platforms|errors|updates|usage|ingest}?from=YYYY-MM-DD&to=…
+// GET /api/v1/stats/{installations|platforms|errors|updates|usage|ingest|crashes|activity|apps}
+//     ?from=YYYY-MM-DD&to=…&app=NAME
 //
 // Answers from the daily aggregates plus a live rollup of the raw events not yet aggregated, so
-// the numbers are complete up to the moment of the request. Each raw event is either in the
-// aggregates or still raw, never both, so nothing is counted twice. Default range: the 30 days
-// ending today (UTC); at most Limits::max_stats_days days.
+// the numbers are complete up to the moment of the request (stats_query.hpp). Default range:
+// the 30 days ending today (UTC); at most Limits::max_stats_days days; default app: all.
+#include "server/routes/stats_views.hpp"
+
 #include <algorithm>
-#include <cmath>
+#include <set>
 
 #include "server/aggregation/rollup.hpp"
 #include "server/routes/routes.hpp"
@@ -17,74 +19,13 @@ namespace {
 using nlohmann::json;
 constexpr std::size_t kTopN = 20;
 
-bool parse_day(const std::string& text, SystemTime& out) {
-  if (text.size() != 10 || text[4] != '-' || text[7] != '-') return false;
-  return parse_iso8601(text + "T00:00:00Z", out);
-}
-
 json number(double v) {
-  if (std::floor(v) == v && std::fabs(v) < 9e15) return static_cast<std::int64_t>(v);
-  return std::round(v * 100.0) / 100.0;
+  return stats_number(v);
 }
-
 json ratio(double num, double den) {
-  return den > 0 ? number(num / den) : json(nullptr);
+  return stats_ratio(num, den);
 }
-
-class View {
- public:
-  View(AggregateRows rows, std::vector<std::string> days)
-      : rows_(std::move(rows)), days_(std::move(days)) {}
-
-  double total(const std::string& metric, const std::string& dim) const {
-    double sum = 0;
-    for (const auto& [key, value] : rows_) {
-      if (key.metric == metric && key.dim == dim) sum += value;
-    }
-    return sum;
-  }
-  std::map<std::string, double> by_dim(const std::string& metric) const {
-    std::map<std::string, double> out;
-    for (const auto& [key, value] : rows_) {
-      if (key.metric == metric) out[key.dim] += value;
-    }
-    return out;
-  }
-  json object(const std::string& metric) const {
-    json out = json::object();
-    for (const auto& [dim, value] : by_dim(metric)) out[dim] = number(value);
-    return out;
-  }
-  // [{"name":…,"count":…}], largest first (ties by name), at most kTopN.
-  json top(const std::string& metric) const {
-    auto m = by_dim(metric);
-    std::vector<std::pair<std::string, double>> v(m.begin(), m.end());
-    std::stable_sort(v.begin(), v.end(),
-                     [](const auto& a, const auto& b) { return a.second > b.second; });
-    json out = json::array();
-    for (std::size_t i = 0; i < v.size() && i < kTopN; ++i) {
-      out.push_back({{"name", v[i].first}, {"count", number(v[i].second)}});
-    }
-    return out;
-  }
-  double on(const std::string& day, const std::string& metric, const std::string& dim) const {
-    auto it = rows_.find({day, metric, dim});
-    return it == rows_.end() ? 0.0 : it->second;
-  }
-  json on_object(const std::string& day, const std::string& metric) const {
-    json out = json::object();
-    for (auto it = rows_.lower_bound({day, metric, ""});
-         it != rows_.end() && it->first.day == day && it->first.metric == metric; ++it) {
-      out[it->first.dim] = number(it->second);
-    }
-    return out;
-  }
-  const std::vector<std::string>& days() const { return days_; }
-
- private:
-  AggregateRows rows_;
-  std::vector<std::string> days_;
-};
+using View = StatsView;
 
 json platform_block(const View& v, const std::string& prefix) {
   return {{"byOs", v.object(prefix + ".os")},
@@ -128,8 +69,8 @@ json errors(const View& v) {
   return {{"total", number(crashes + errs)},
           {"crashes", number(crashes)},
           {"errors", number(errs)},
-          {"byCategory", v.top("errors.category")},
-          {"byComponent", v.top("errors.component")},
+          {"byCategory", v.top("errors.category", kTopN)},
+          {"byComponent", v.top("errors.component", kTopN)},
           {"byErrorType", v.object("errors.errorType")},
           {"recovered", v.object("errors.recovered")},
           {"byDay", by_day}};
@@ -181,6 +122,150 @@ json ingest(const View& v) {
 
 }  // namespace
 
+json crash_figures(const StatsView& v, std::int64_t min_installations) {
+  json by_day = json::array();
+  double active_days = 0, crashed_days = 0;
+  for (const std::string& d : v.days()) {
+    const double active = v.on(d, "activity.active", "total");
+    const double crashed = v.on(d, "activity.crashed", "total");
+    active_days += active;
+    crashed_days += crashed;
+    by_day.push_back({{"date", d},
+                      {"crashes", number(v.on(d, "errors.kind", "crash"))},
+                      {"errors", number(v.on(d, "errors.kind", "error"))},
+                      {"activeInstallations", number(active)},
+                      {"crashedInstallations", number(crashed)},
+                      {"crashFreeRate", ratio(active - crashed, active)}});
+  }
+  const auto active = v.by_dim("activity.active.version");
+  const auto crashed = v.by_dim("activity.crashed.version");
+  const auto crash_events = v.by_dim("errors.crash.version");
+  const auto error_events = v.by_dim("errors.error.version");
+  std::set<std::string> versions;
+  for (const auto* m : {&active, &crash_events, &error_events}) {
+    for (const auto& [name, n] : *m) versions.insert(name);
+  }
+  auto at = [](const std::map<std::string, double>& m, const std::string& k) {
+    auto it = m.find(k);
+    return it == m.end() ? 0.0 : it->second;
+  };
+  std::vector<json> rows;
+  for (const std::string& ver : versions) {
+    const double a = at(active, ver), c = at(crashed, ver);
+    rows.push_back({{"version", ver},
+                    {"installationDays", number(a)},
+                    {"crashedInstallationDays", number(c)},
+                    {"crashFreeRate", ratio(a - c, a)},
+                    {"crashes", number(at(crash_events, ver))},
+                    {"errors", number(at(error_events, ver))}});
+  }
+  std::stable_sort(rows.begin(), rows.end(), [](const json& a, const json& b) {
+    return a["installationDays"].get<double>() > b["installationDays"].get<double>();
+  });
+
+  std::vector<json> top;
+  json other = {{"crash", 0}, {"error", 0}};
+  for (const char* kind : {"crash", "error"}) {
+    const std::string metric = std::string("signatures.") + kind;
+    const auto installs = v.by_dim(metric + ".installs");
+    for (const auto& [dim, events] : v.by_dim(metric)) {
+      if (dim == kOtherSignatures) {
+        other[kind] = number(events);
+        continue;
+      }
+      const json sig = json::parse(dim, nullptr, /*allow_exceptions=*/false);
+      if (!sig.is_array() || sig.size() != 3) continue;
+      top.push_back({{"kind", kind},
+                     {"category", sig[0]},
+                     {"component", sig[1]},
+                     {"message", sig[2]},
+                     {"events", number(events)},
+                     {"installationDays", number(at(installs, dim))}});
+    }
+  }
+  std::stable_sort(top.begin(), top.end(), [](const json& a, const json& b) {
+    return a["events"].get<double>() > b["events"].get<double>();
+  });
+  if (top.size() > kTopN) top.resize(kTopN);
+  return {{"crashes", number(v.total("errors.kind", "crash"))},
+          {"errors", number(v.total("errors.kind", "error"))},
+          {"installationDays", number(active_days)},
+          {"crashedInstallationDays", number(crashed_days)},
+          {"crashFreeRate", ratio(active_days - crashed_days, active_days)},
+          {"minInstallations", min_installations},
+          {"byDay", by_day},
+          {"byVersion", rows},
+          {"top", top},
+          {"other", other}};
+}
+
+json activity_figures(const StatsView& v) {
+  json by_day = json::array();
+  double peak = 0;
+  for (const std::string& d : v.days()) {
+    const double n = v.on(d, "activity.active", "total");
+    peak = std::max(peak, n);
+    by_day.push_back({{"date", d}, {"activeInstallations", number(n)}});
+  }
+  // Weeks by the Monday their summaries cover.
+  std::map<std::string, json> weeks;
+  std::set<std::string> feature_names;
+  for (const auto& [monday, n] : v.by_dim("weekly.summaries")) {
+    weeks[monday]["activeInstallations"] = number(n);
+  }
+  for (const auto& [dim, n] : v.by_dim("weekly.feature")) {
+    if (dim.size() < 12 || dim[10] != ':') continue;
+    const std::string monday = dim.substr(0, 10), name = dim.substr(11);
+    weeks[monday]["features"][name] = number(n);
+    feature_names.insert(name);
+  }
+  json by_week = json::array();
+  for (auto& [monday, week] : weeks) {
+    week["week"] = iso_week_label(monday);
+    week["weekStart"] = monday;
+    if (!week.contains("activeInstallations")) week["activeInstallations"] = 0;
+    if (!week.contains("features")) week["features"] = json::object();
+    by_week.push_back(week);
+  }
+  const auto startup_sum = v.by_dim("perf.startupMs.sum");
+  const auto startup_n = v.by_dim("perf.startupMs.count");
+  const auto response_sum = v.by_dim("perf.responseMs.sum");
+  const auto response_n = v.by_dim("perf.responseMs.count");
+  auto at = [](const std::map<std::string, double>& m, const std::string& k) {
+    auto it = m.find(k);
+    return it == m.end() ? 0.0 : it->second;
+  };
+  std::set<std::string> versions;
+  for (const auto* m : {&startup_n, &response_n}) {
+    for (const auto& [name, n] : *m) versions.insert(name);
+  }
+  json by_version = json::array();
+  for (const std::string& ver : versions) {
+    by_version.push_back(
+        {{"version", ver},
+         {"summaries", number(std::max(at(startup_n, ver), at(response_n, ver)))},
+         {"avgStartupTimeMs", ratio(at(startup_sum, ver), at(startup_n, ver))},
+         {"avgResponseTimeMs", ratio(at(response_sum, ver), at(response_n, ver))}});
+  }
+  return {{"peakDailyActiveInstallations", number(peak)},
+          {"byDay", by_day},
+          {"byWeek", by_week},
+          {"features", json(feature_names)},
+          {"byVersion", by_version}};
+}
+
+json apps_in(const AggregateRows& rows) {
+  std::map<std::string, double> events;
+  for (const auto& [key, value] : rows) {
+    if (key.metric == "events" && key.app != kAllApps) events[key.app] += value;
+  }
+  json out = json::array();
+  for (const auto& [app, n] : events) {
+    out.push_back({{"name", app}, {"label", app_label(app)}, {"events", number(n)}});
+  }
+  return {{"apps", out}};
+}
+
 Response handle_stats(ServerContext& ctx, const Request& req, std::string_view view_name) {
   using Builder = json (*)(const View&);
   static const std::map<std::string, Builder, std::less<>> kViews = {
@@ -189,42 +274,29 @@ Response handle_stats(ServerContext& ctx, const Request& req, std::string_view v
       {"errors", errors},
       {"updates", updates},
       {"usage", usage},
-      {"ingest", ingest}};
+      {"ingest", ingest},
+      {"activity", activity_figures}};
   auto builder = kViews.find(view_name);
-  if (builder == kViews.end()) return Response::error(404, "not_found", "no such statistics");
-
-  const SystemTime now = ctx.clock.now();
-  SystemTime to_t{}, from_t{};
-  auto to_it = req.query.find("to");
-  auto from_it = req.query.find("from");
-  if (to_it == req.query.end()) {
-    parse_day(utc_day(now), to_t);
-  } else if (!parse_day(to_it->second, to_t)) {
-    return Response::error(400, "invalid_range", "to must be a date YYYY-MM-DD");
+  if (builder == kViews.end() && view_name != "crashes" && view_name != "apps") {
+    return Response::error(404, "not_found", "no such statistics");
   }
-  if (from_it == req.query.end()) {
-    from_t = to_t - std::chrono::hours(24 * 29);
-  } else if (!parse_day(from_it->second, from_t)) {
-    return Response::error(400, "invalid_range", "from must be a date YYYY-MM-DD");
-  }
-  if (from_t > to_t) return Response::error(400, "invalid_range", "from is after to");
-  if (to_t - from_t >= std::chrono::hours(24 * ctx.limits.max_stats_days)) {
-    return Response::error(400, "invalid_range",
-                           "at most " + std::to_string(ctx.limits.max_stats_days) + " days");
-  }
-  std::vector<std::string> days;
-  for (SystemTime t = from_t; t <= to_t; t += std::chrono::hours(24)) days.push_back(utc_day(t));
-  const std::string from = days.front(), to = days.back();
-
-  auto rows = ctx.storage.aggregates(from, to);
+  if (auto denied = check_stats_access(ctx, req)) return *denied;
+  StatsQuery query;
+  if (auto bad = parse_stats_query(ctx, req, query)) return *bad;
+  auto rows = load_rows(ctx, query.from(), query.to());
   if (!rows) return storage_failure(ctx, rows.status());
-  auto raw = ctx.storage.raw_events(from, to);
-  if (!raw) return storage_failure(ctx, raw.status());
-  for (const auto& [key, value] : roll_up(*raw)) (*rows)[key] += value;
 
-  json body = builder->second(View(std::move(*rows), std::move(days)));
-  body["from"] = from;
-  body["to"] = to;
+  json body;
+  if (view_name == "apps") {
+    body = apps_in(*rows);
+  } else {
+    const View view(*rows, query);
+    body = view_name == "crashes" ? crash_figures(view, ctx.limits.min_installations)
+                                  : builder->second(view);
+  }
+  body["from"] = query.from();
+  body["to"] = query.to();
+  body["app"] = query.app.empty() ? json(nullptr) : json(query.app);
   Response r = Response::json(200, body);
   r.headers.emplace_back("Cache-Control", "no-store");
   return r;

@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
+#include <map>
+#include <mutex>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -26,16 +28,17 @@ constexpr long long kRollupLock = 7446001;
 
 // A batch is one statement, so one round trip and one implicit transaction: the batch id is
 // claimed (the primary key deduplicates, also between instances racing the same batch) and the
-// events are inserted from three arrays only when the claim succeeded. $2 is the batch's
+// events are inserted from six arrays only when the claim succeeded. $2 is the batch's
 // arrival time, shared by its row and its events.
 constexpr Sql kIngest{
     "ingest",
     "WITH claimed AS (INSERT INTO batches(batch_id, received_at, accepted, rejected) "
     "VALUES ($1, $2, $3, $4) ON CONFLICT (batch_id) DO NOTHING RETURNING 1), "
-    "stored AS (INSERT INTO raw_events(install_id, event_type, day, received_at, body) "
-    "SELECT $5, e.event_type, e.day, $2, e.body "
-    "FROM unnest($6::text[], $7::text[], $8::text[]) WITH ORDINALITY AS e(event_type, day, body, "
-    "n) "
+    "stored AS (INSERT INTO raw_events(install_id, event_type, day, received_at, body, app, "
+    "version, signature) "
+    "SELECT $5, e.event_type, e.day, $2, e.body, e.app, e.version, e.signature "
+    "FROM unnest($6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[]) "
+    "WITH ORDINALITY AS e(event_type, day, body, app, version, signature, n) "
     "WHERE EXISTS (SELECT 1 FROM claimed) ORDER BY e.n RETURNING 1) "
     "SELECT (SELECT count(*) FROM claimed), (SELECT count(*) FROM stored)"};
 constexpr Sql kFirstDelivery{"first_delivery",
@@ -49,9 +52,9 @@ constexpr Sql kDeleteInstallation{
 // Every counter of a rollup or a request in one statement; the keys of one call are distinct.
 constexpr Sql kAddAggregates{
     "add_aggregates",
-    "INSERT INTO daily_aggregates(day, metric, dim, value) "
-    "SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[]) "
-    "ON CONFLICT (day, metric, dim) DO UPDATE SET value = daily_aggregates.value + excluded.value"};
+    "INSERT INTO aggregates(day, app, metric, dim, value) "
+    "SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::float8[]) "
+    "ON CONFLICT (day, app, metric, dim) DO UPDATE SET value = aggregates.value + excluded.value"};
 constexpr Sql kTryRollupLock{"try_rollup_lock", "SELECT pg_try_advisory_xact_lock($1)"};
 constexpr Sql kSelectRollupChunk{
     "rollup_chunk",
@@ -62,7 +65,25 @@ constexpr Sql kDeleteRolledUp{"delete_rolled_up",
 constexpr Sql kPurgeBatches{"purge_batches", "DELETE FROM batches WHERE received_at < $1"};
 constexpr Sql kAggregates{
     "aggregates",
-    "SELECT day, metric, dim, value FROM daily_aggregates WHERE day >= $1 AND day <= $2"};
+    "SELECT day, app, metric, dim, value FROM aggregates WHERE day >= $1 AND day <= $2"};
+constexpr Sql kDaysToClose{"days_to_close",
+                           "SELECT DISTINCT day FROM raw_events WHERE received_at < $1 "
+                           "AND day NOT IN (SELECT day FROM closed_days) ORDER BY day"};
+constexpr Sql kCloseDay{"close_day",
+                        "INSERT INTO closed_days(day, closed_at) VALUES ($1, $2) "
+                        "ON CONFLICT (day) DO NOTHING RETURNING 1"};
+
+// The shared statements of schema.hpp with PostgreSQL's placeholders ($1 for ?1).
+const char* postgres_placeholders(const char* sqlite_text) {
+  static std::mutex mutex;
+  static std::map<const char*, std::string> converted;
+  std::lock_guard lock(mutex);
+  auto [it, fresh] = converted.try_emplace(sqlite_text);
+  if (fresh) {
+    for (const char* p = sqlite_text; *p; ++p) it->second.push_back(*p == '?' ? '$' : *p);
+  }
+  return it->second.c_str();
+}
 constexpr Sql kRawEvents{
     "raw_events", "SELECT event_type, day, body FROM raw_events WHERE day >= $1 AND day <= $2"};
 constexpr Sql kCounts{"counts",
@@ -104,7 +125,7 @@ Status add_rows(Connection& conn, const AggregateRows& rows) {
   if (rows.empty()) return Status::ok();
   std::vector<std::string> values;
   values.reserve(rows.size());
-  std::vector<std::string_view> days, metrics, dims, numbers;
+  std::vector<std::string_view> days, apps, metrics, dims, numbers;
   for (const auto& [key, value] : rows) {
     char buf[64];
     std::snprintf(buf, sizeof buf, "%.17g", value);
@@ -113,13 +134,39 @@ Status add_rows(Connection& conn, const AggregateRows& rows) {
   std::size_t i = 0;
   for (const auto& [key, value] : rows) {
     days.push_back(key.day);
+    apps.push_back(key.app);
     metrics.push_back(key.metric);
     dims.push_back(key.dim);
     numbers.push_back(values[i++]);
   }
-  auto r = conn.run(kAddAggregates, {pg::text_array(days), pg::text_array(metrics),
-                                     pg::text_array(dims), pg::text_array(numbers)});
+  auto r =
+      conn.run(kAddAggregates, {pg::text_array(days), pg::text_array(apps), pg::text_array(metrics),
+                                pg::text_array(dims), pg::text_array(numbers)});
   return r ? Status::ok() : r.status();
+}
+
+Result<DayActivity> read_activity(Connection& conn, const std::string& from_day,
+                                  const std::string& to_day) {
+  static const Sql kActivity{"activity", postgres_placeholders(kActivitySql)};
+  static const Sql kSignatures{"signatures", postgres_placeholders(kSignaturesSql)};
+  DayActivity out;
+  auto activity = conn.run(kActivity, {from_day, to_day});
+  if (!activity) return activity.status();
+  PGresult* a = activity->get();
+  for (int i = 0; i < PQntuples(a); ++i) {
+    out.activity.push_back({PQgetvalue(a, i, 0), PQgetvalue(a, i, 1), PQgetvalue(a, i, 2),
+                            std::strtoll(PQgetvalue(a, i, 3), nullptr, 10),
+                            std::strtoll(PQgetvalue(a, i, 4), nullptr, 10)});
+  }
+  auto signatures = conn.run(kSignatures, {from_day, to_day});
+  if (!signatures) return signatures.status();
+  PGresult* g = signatures->get();
+  for (int i = 0; i < PQntuples(g); ++i) {
+    out.signatures.push_back({PQgetvalue(g, i, 0), PQgetvalue(g, i, 1), PQgetvalue(g, i, 2),
+                              PQgetvalue(g, i, 3), std::strtoll(PQgetvalue(g, i, 4), nullptr, 10),
+                              std::strtoll(PQgetvalue(g, i, 5), nullptr, 10)});
+  }
+  return out;
 }
 
 // Runs `work` inside BEGIN … COMMIT (ROLLBACK when it fails).
@@ -141,14 +188,17 @@ class PostgresStorage final : public Storage {
       : pool_(uri, pool_size, set_up_session, create_schema) {}
 
   Result<IngestResult> ingest_batch(const IngestBatch& batch) override {
-    std::vector<std::string_view> types, days, bodies;
-    types.reserve(batch.events.size());
-    days.reserve(batch.events.size());
-    bodies.reserve(batch.events.size());
+    std::vector<std::string_view> types, days, bodies, apps, versions, signatures;
+    for (auto* column : {&types, &days, &bodies, &apps, &versions, &signatures}) {
+      column->reserve(batch.events.size());
+    }
     for (const NewEvent& e : batch.events) {
       types.push_back(e.event_type);
       days.push_back(e.day);
       bodies.push_back(e.body);
+      apps.push_back(e.app);
+      versions.push_back(e.version);
+      signatures.push_back(e.signature);
     }
     const std::vector<std::string> params = {batch.batch_id,
                                              std::to_string(to_unix_millis(batch.received_at)),
@@ -157,7 +207,10 @@ class PostgresStorage final : public Storage {
                                              batch.install_id,
                                              pg::text_array(types),
                                              pg::text_array(days),
-                                             pg::text_array(bodies)};
+                                             pg::text_array(bodies),
+                                             pg::text_array(apps),
+                                             pg::text_array(versions),
+                                             pg::text_array(signatures)};
     return pool_.with_connection<IngestResult>([&](Connection& conn) -> Result<IngestResult> {
       auto stored = conn.run(kIngest, params);
       if (!stored) return stored.status();
@@ -186,11 +239,39 @@ class PostgresStorage final : public Storage {
     });
   }
 
-  Result<RollupReport> roll_up(SystemTime cutoff, SystemTime batch_cutoff,
-                               const RollupFn& rollup) override {
+  Result<RollupReport> roll_up(SystemTime cutoff, SystemTime batch_cutoff, const RollupFn& rollup,
+                               const ActivityFn& close_day) override {
     return pool_.with_connection<RollupReport>([&](Connection& conn) -> Result<RollupReport> {
       RollupReport report;
       const std::string cutoff_ms = std::to_string(to_unix_millis(cutoff));
+      auto due = conn.run(kDaysToClose, {cutoff_ms});
+      if (!due) return due.status();
+      std::vector<std::string> days;
+      for (int i = 0; i < PQntuples(due->get()); ++i) days.push_back(PQgetvalue(due->get(), i, 0));
+      // One transaction per day, under the rollup lock; the day is claimed first, so an
+      // instance that closed it a moment ago makes this one add nothing.
+      for (const std::string& day : days) {
+        bool locked = false;
+        auto closed = in_transaction<bool>(conn, [&](Connection& c) -> Result<bool> {
+          auto lock = c.run(kTryRollupLock, {std::to_string(kRollupLock)});
+          if (!lock) return lock.status();
+          locked = std::string(PQgetvalue(lock->get(), 0, 0)) == "t";
+          if (!locked) return false;
+          auto activity = read_activity(c, day, day);
+          if (!activity) return activity.status();
+          auto claimed = c.run(kCloseDay, {day, cutoff_ms});
+          if (!claimed) return claimed.status();
+          if (PQntuples(claimed->get()) == 0) return false;
+          if (Status st = add_rows(c, close_day(*activity)); !st) return st;
+          return true;
+        });
+        if (!closed) return closed.status();
+        if (!locked) {
+          report.skipped = true;
+          return report;
+        }
+        if (*closed) report.days_closed++;
+      }
       // One transaction per chunk, so that ingest (on the pool's other connections) waits at
       // most one chunk's time for a counter row the rollup holds.
       for (;;) {
@@ -247,8 +328,8 @@ class PostgresStorage final : public Storage {
       AggregateRows out;
       PGresult* r = rows->get();
       for (int i = 0; i < PQntuples(r); ++i) {
-        out[{PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), PQgetvalue(r, i, 2)}] +=
-            std::strtod(PQgetvalue(r, i, 3), nullptr);
+        out[{PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), PQgetvalue(r, i, 2), PQgetvalue(r, i, 3)}] +=
+            std::strtod(PQgetvalue(r, i, 4), nullptr);
       }
       return out;
     });
@@ -267,6 +348,12 @@ class PostgresStorage final : public Storage {
       }
       return out;
     });
+  }
+
+  Result<DayActivity> open_activity(const std::string& from_day,
+                                    const std::string& to_day) override {
+    return pool_.with_connection<DayActivity>(
+        [&](Connection& conn) { return read_activity(conn, from_day, to_day); });
   }
 
   Result<StorageCounts> counts() override {

@@ -73,7 +73,7 @@ class SqliteStorage final : public Storage {
     for (const char* sql : sqlite_schema()) {
       if (Status st = exec(sql); !st) return st;
     }
-    return Status::ok();
+    return migrate_legacy();
   }
 
   Result<IngestResult> ingest_batch(const IngestBatch& batch) override {
@@ -108,10 +108,37 @@ class SqliteStorage final : public Storage {
     return removed;
   }
 
-  Result<RollupReport> roll_up(SystemTime cutoff, SystemTime batch_cutoff,
-                               const RollupFn& rollup) override {
+  Result<RollupReport> roll_up(SystemTime cutoff, SystemTime batch_cutoff, const RollupFn& rollup,
+                               const ActivityFn& close_day) override {
     std::lock_guard lock(mutex_);
     RollupReport report;
+    std::vector<std::string> due;
+    {
+      Use q =
+          use("SELECT DISTINCT day FROM raw_events WHERE received_at < ?1 "
+              "AND day NOT IN (SELECT day FROM closed_days) ORDER BY day");
+      q.integer(1, to_unix_millis(cutoff));
+      int rc;
+      while ((rc = q.step()) == SQLITE_ROW) due.push_back(q.column_text(0));
+      if (rc != SQLITE_DONE) return error("find days to close");
+    }
+    for (const std::string& day : due) {
+      if (Status st = exec("BEGIN IMMEDIATE"); !st) return st;
+      auto activity = activity_locked(day, day);
+      bool ok = activity.is_ok() && add_locked(close_day(*activity)).is_ok();
+      if (ok) {
+        Use mark = use("INSERT INTO closed_days(day, closed_at) VALUES(?1, ?2)");
+        mark.text(1, day).integer(2, to_unix_millis(cutoff));
+        ok = mark.step() == SQLITE_DONE;
+      }
+      if (!ok) {
+        Status st = activity.is_ok() ? error("close day") : activity.status();
+        (void)exec("ROLLBACK");
+        return st;
+      }
+      if (Status st = finish(true); !st) return st;
+      report.days_closed++;
+    }
     for (;;) {
       if (Status st = exec("BEGIN IMMEDIATE"); !st) return st;
       std::vector<StoredEvent> events;
@@ -165,11 +192,12 @@ class SqliteStorage final : public Storage {
     std::lock_guard lock(mutex_);
     AggregateRows rows;
     Use q =
-        use("SELECT day, metric, dim, value FROM daily_aggregates WHERE day >= ?1 AND day <= ?2");
+        use("SELECT day, app, metric, dim, value FROM aggregates WHERE day >= ?1 AND day <= ?2");
     q.text(1, from_day).text(2, to_day);
     int rc;
     while ((rc = q.step()) == SQLITE_ROW) {
-      rows[{q.column_text(0), q.column_text(1), q.column_text(2)}] += q.column_real(3);
+      rows[{q.column_text(0), q.column_text(1), q.column_text(2), q.column_text(3)}] +=
+          q.column_real(4);
     }
     if (rc != SQLITE_DONE) return error("read aggregates");
     return rows;
@@ -187,6 +215,12 @@ class SqliteStorage final : public Storage {
     }
     if (rc != SQLITE_DONE) return error("read raw events");
     return events;
+  }
+
+  Result<DayActivity> open_activity(const std::string& from_day,
+                                    const std::string& to_day) override {
+    std::lock_guard lock(mutex_);
+    return activity_locked(from_day, to_day);
   }
 
   Result<StorageCounts> counts() override {
@@ -233,11 +267,11 @@ class SqliteStorage final : public Storage {
       if (ins.step() != SQLITE_DONE) return error("record batch");
     }
     for (const NewEvent& e : batch.events) {
-      Use ins =
-          use("INSERT INTO raw_events(install_id, event_type, day, received_at, body) "
-              "VALUES(?1,?2,?3,?4,?5)");
+      Use ins = use(
+          "INSERT INTO raw_events(install_id, event_type, day, received_at, body, app, version, "
+          "signature) VALUES(?1,?2,?3,?4,?5,?6,?7,?8)");
       ins.text(1, batch.install_id).text(2, e.event_type).text(3, e.day).integer(4, received);
-      ins.text(5, e.body);
+      ins.text(5, e.body).text(6, e.app).text(7, e.version).text(8, e.signature);
       if (ins.step() != SQLITE_DONE) return error("store event");
     }
     return IngestResult{false, batch.events.size(), batch.rejected};
@@ -246,13 +280,69 @@ class SqliteStorage final : public Storage {
   Status add_locked(const AggregateRows& rows) {
     for (const auto& [key, value] : rows) {
       Use up =
-          use("INSERT INTO daily_aggregates(day, metric, dim, value) VALUES(?1,?2,?3,?4) "
-              "ON CONFLICT(day, metric, dim) DO UPDATE SET "
-              "value = daily_aggregates.value + excluded.value");
-      up.text(1, key.day).text(2, key.metric).text(3, key.dim).real(4, value);
+          use("INSERT INTO aggregates(day, app, metric, dim, value) VALUES(?1,?2,?3,?4,?5) "
+              "ON CONFLICT(day, app, metric, dim) DO UPDATE SET "
+              "value = aggregates.value + excluded.value");
+      up.text(1, key.day).text(2, key.app).text(3, key.metric).text(4, key.dim).real(5, value);
       if (up.step() != SQLITE_DONE) return error("add aggregates");
     }
     return Status::ok();
+  }
+
+  Result<DayActivity> activity_locked(const std::string& from_day, const std::string& to_day) {
+    DayActivity out;
+    {
+      Use q = use(kActivitySql);
+      q.text(1, from_day).text(2, to_day);
+      int rc;
+      while ((rc = q.step()) == SQLITE_ROW) {
+        out.activity.push_back({q.column_text(0), q.column_text(1), q.column_text(2),
+                                q.column_int(3), q.column_int(4)});
+      }
+      if (rc != SQLITE_DONE) return error("count active installations");
+    }
+    Use q = use(kSignaturesSql);
+    q.text(1, from_day).text(2, to_day);
+    int rc;
+    while ((rc = q.step()) == SQLITE_ROW) {
+      out.signatures.push_back({q.column_text(0), q.column_text(1), q.column_text(2),
+                                q.column_text(3), q.column_int(4), q.column_int(5)});
+    }
+    if (rc != SQLITE_DONE) return error("count crash signatures");
+    return out;
+  }
+
+  // A database of an earlier version: the columns raw_events lacks, and its counters from
+  // daily_aggregates under the app "" (see schema.hpp). One transaction; idempotent.
+  Status migrate_legacy() {
+    bool has_signature = false, has_legacy_table = false;
+    {
+      Use q = use("SELECT COUNT(*) FROM pragma_table_info('raw_events') WHERE name = 'signature'");
+      if (q.step() != SQLITE_ROW) return error("inspect the schema");
+      has_signature = q.column_int(0) > 0;
+    }
+    {
+      Use q =
+          use("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND "
+              "name = 'daily_aggregates'");
+      if (q.step() != SQLITE_ROW) return error("inspect the schema");
+      has_legacy_table = q.column_int(0) > 0;
+    }
+    if (has_signature && !has_legacy_table) return Status::ok();
+    if (Status st = exec("BEGIN IMMEDIATE"); !st) return st;
+    Status st = Status::ok();
+    if (!has_signature) {
+      for (const char* sql : kMigrateLegacyRawEventsSqlite) {
+        if (st = exec(sql); !st) break;
+      }
+    }
+    if (st && has_legacy_table) {
+      for (const char* sql : kMigrateLegacyAggregatesSqlite) {
+        if (st = exec(sql); !st) break;
+      }
+    }
+    if (Status fin = finish(st.is_ok()); !fin) return fin;
+    return st;
   }
 
   // Commits when ok, else rolls back; the error of a failed commit is returned.

@@ -1,6 +1,6 @@
 // Storage for the reference server: raw events (kept at most about a day), the batch ids seen
-// (for deduplication), daily aggregates (counts only, never an installId) and a record of
-// deletions (time and count only).
+// (for deduplication), daily aggregates per app (counts only, never an installId), the days
+// whose distinct-installation counts are final, and a record of deletions (time and count only).
 //
 // One interface, two implementations: SQLite (one file, the default) and PostgreSQL (several
 // stateless server instances sharing one database). Both pass the same contract test suite.
@@ -22,23 +22,34 @@
 
 namespace dollhouse::server {
 
-// One counter of the daily aggregates: on `day` (YYYY-MM-DD, UTC), `metric` ("installations.os")
-// broken down by `dim` ("linux").
+// One counter of the daily aggregates: on `day` (YYYY-MM-DD, UTC), for `app` (the event's app;
+// "" when it named none, kAllApps for figures of all apps together), `metric`
+// ("installations.os") broken down by `dim` ("linux").
 struct AggregateKey {
   std::string day;
+  std::string app;
   std::string metric;
   std::string dim;
   friend bool operator<(const AggregateKey& a, const AggregateKey& b) {
-    return std::tie(a.day, a.metric, a.dim) < std::tie(b.day, b.metric, b.dim);
+    return std::tie(a.day, a.app, a.metric, a.dim) < std::tie(b.day, b.app, b.metric, b.dim);
   }
 };
+
+// The app of counters that belong to no single app: distinct installations of all apps
+// together (an installation running two apps is one installation). No app name can be "*".
+inline constexpr const char* kAllApps = "*";
 using AggregateRows = std::map<AggregateKey, double>;
 
-// A validated, scrubbed event ready to store. `day` is its UTC date (YYYY-MM-DD).
+// A validated, scrubbed event ready to store. `day` is its UTC date (YYYY-MM-DD). `app`,
+// `version` and `signature` repeat fields of the body as columns, so that distinct
+// installations can be counted in the database.
 struct NewEvent {
   std::string event_type;
   std::string day;
-  std::string body;  // the cleaned event as compact JSON
+  std::string body;       // the cleaned event as compact JSON
+  std::string app;        // "" when the event names none
+  std::string version;    // the app's version
+  std::string signature;  // crash and error: crash_signature(); "" otherwise
 };
 
 struct IngestBatch {
@@ -62,8 +73,32 @@ struct StoredEvent {
   std::string body;
 };
 
+// Distinct installations among the raw events of one day (computed by the database, so no
+// installId leaves it).
+struct ActivityRow {
+  std::string day;
+  std::string app;           // kAllApps: every app together
+  std::string version;       // "" for the total over the app's versions
+  std::int64_t active = 0;   // installations with any event
+  std::int64_t crashed = 0;  // installations with a crash
+};
+// One crash or error signature on one day: how many events and how many distinct installations.
+struct SignatureRow {
+  std::string day;
+  std::string app;
+  std::string kind;       // "crash" or "error"
+  std::string signature;  // crash_signature()
+  std::int64_t events = 0;
+  std::int64_t installs = 0;
+};
+struct DayActivity {
+  std::vector<ActivityRow> activity;
+  std::vector<SignatureRow> signatures;
+};
+
 struct RollupReport {
   std::size_t events_rolled_up = 0;
+  std::size_t days_closed = 0;
   std::size_t batches_purged = 0;
   bool skipped = false;  // another instance held the aggregation lock
 };
@@ -76,6 +111,8 @@ struct StorageCounts {
 
 // Turns raw events into aggregate counters; pure.
 using RollupFn = std::function<AggregateRows(const std::vector<StoredEvent>&)>;
+// Turns one day's distinct-installation counts into aggregate counters; pure.
+using ActivityFn = std::function<AggregateRows(const DayActivity&)>;
 
 class Storage {
  public:
@@ -91,10 +128,14 @@ class Storage {
   virtual Result<std::size_t> delete_installation(const std::string& install_id,
                                                   SystemTime now) = 0;
 
-  // Moves raw events received before `cutoff` into the daily aggregates (through `rollup`) and
-  // deletes them, in one transaction per chunk; forgets batch ids seen before `batch_cutoff`.
+  // First closes every day that has raw events received before `cutoff` and is not closed yet:
+  // its distinct-installation counts, over all its raw events (also those not due), go into
+  // the aggregates (through `close_day`) and the day is recorded as closed, one transaction per
+  // day; a closed day's distinct counts never change again. Then moves raw events received
+  // before `cutoff` into the daily aggregates (through `rollup`) and deletes them, in one
+  // transaction per chunk; forgets batch ids seen before `batch_cutoff`.
   virtual Result<RollupReport> roll_up(SystemTime cutoff, SystemTime batch_cutoff,
-                                       const RollupFn& rollup) = 0;
+                                       const RollupFn& rollup, const ActivityFn& close_day) = 0;
 
   // Adds counters to the daily aggregates (used for counts of rejected events).
   virtual Status add_aggregates(const AggregateRows& rows) = 0;
@@ -104,6 +145,9 @@ class Storage {
                                            const std::string& to_day) = 0;
   virtual Result<std::vector<StoredEvent>> raw_events(const std::string& from_day,
                                                       const std::string& to_day) = 0;
+  // Distinct-installation counts of the days in [from_day, to_day] that are not closed yet.
+  virtual Result<DayActivity> open_activity(const std::string& from_day,
+                                            const std::string& to_day) = 0;
 
   virtual Result<StorageCounts> counts() = 0;
   // A cheap round trip, for /healthz.

@@ -2,11 +2,11 @@
 // API's, and a screenshot is kept as a test artifact (<build>/test-artifacts/). Skipped, with a
 // message, when Chromium is not installed.
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 
+#include "tests/integration/chromium.hpp"
 #include "tests/integration/server_harness.hpp"
 #include "tests/unit/server/server_samples.hpp"
 
@@ -14,43 +14,6 @@ namespace dollhouse::testing {
 namespace {
 
 using namespace server::samples;
-
-std::string find_chromium() {
-  for (const char* p : {"/usr/bin/chromium", "/usr/bin/chromium-browser"}) {
-    if (::access(p, X_OK) == 0) return p;
-  }
-  return "";
-}
-
-std::vector<std::string> chromium_args(const std::string& chromium, const TempDir& dir) {
-  return {chromium,
-          "--headless",
-          "--no-sandbox",
-          "--disable-gpu",
-          "--disable-background-networking",
-          "--disable-component-update",
-          "--no-first-run",
-          "--disable-dev-shm-usage",
-          "--user-data-dir=" + dir.file("chromium-profile"),
-          "--virtual-time-budget=15000",
-          "--window-size=1280,900"};
-}
-
-// data-metric → data-value for every element that carries both.
-std::map<std::string, std::string> metrics_in(const std::string& dom) {
-  std::map<std::string, std::string> out;
-  const std::string key = "data-metric=\"";
-  for (std::size_t at = dom.find(key); at != std::string::npos; at = dom.find(key, at + 1)) {
-    const std::size_t start = at + key.size();
-    const std::string name = dom.substr(start, dom.find('"', start) - start);
-    const std::size_t tag_end = dom.find('>', start);
-    const std::size_t v = dom.find("data-value=\"", start);
-    if (v == std::string::npos || v > tag_end) continue;
-    const std::size_t vs = v + 12;
-    out[name] = dom.substr(vs, dom.find('"', vs) - vs);
-  }
-  return out;
-}
 
 // A few weeks of plausible traffic, so the charts have something to show.
 void post_sample_traffic(HttpClient& c) {
@@ -98,11 +61,7 @@ TEST(ServerDashboard, RendersTheNumbersTheApiReturnsAndKeepsAScreenshot) {
     api[view] = r.json();
   }
 
-  TempDir profile;
-  auto args = chromium_args(chromium, profile);
-  args.push_back("--dump-dom");
-  args.push_back(server.url("/" + range));
-  RunResult dom = run_process(args, base_env(profile.path()), "", std::chrono::seconds(90));
+  RunResult dom = run_chromium(chromium, server.url("/" + range), "--dump-dom");
   ASSERT_EQ(dom.exit_code, 0) << dom.err;
   ASSERT_NE(dom.out.find("data-ready=\"true\""), std::string::npos) << dom.out.substr(0, 2000);
 
@@ -142,16 +101,9 @@ TEST(ServerDashboard, RendersTheNumbersTheApiReturnsAndKeepsAScreenshot) {
   }
 
   // The screenshot, kept for people to look at.
-  const std::filesystem::path artifacts =
-      std::filesystem::path(build_bin("")).parent_path().parent_path() / "test-artifacts";
-  std::filesystem::create_directories(artifacts);
-  const std::string png = (artifacts / "server-dashboard.png").string();
+  const std::string png = (test_artifacts() / "server-dashboard.png").string();
   std::filesystem::remove(png);
-  TempDir profile2;
-  auto shot_args = chromium_args(chromium, profile2);
-  shot_args.push_back("--screenshot=" + png);
-  shot_args.push_back(server.url("/" + range));
-  RunResult shot = run_process(shot_args, base_env(profile2.path()), "", std::chrono::seconds(90));
+  RunResult shot = run_chromium(chromium, server.url("/" + range), "--screenshot=" + png);
   ASSERT_EQ(shot.exit_code, 0) << shot.err;
   std::ifstream in(png, std::ios::binary);
   std::string head(8, '\0');

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <fstream>
 #include <thread>
 
 #include "tests/integration/server_harness.hpp"
@@ -213,6 +214,54 @@ TEST_P(ServerIntegration, AClientThatNeverFinishesItsRequestIsCutOffAtTheIdleTim
   EXPECT_GE(waited, std::chrono::milliseconds(900));
   EXPECT_LT(waited, std::chrono::seconds(10));
   EXPECT_EQ(c.get("/healthz").status, 200);
+}
+
+TEST_P(ServerIntegration, CrashAnalyticsOverHttpKeepOnlySignaturesEnoughInstallationsReported) {
+  auto server = start({"--rate-limit", "0", "--min-installations", "3"});
+  HttpClient c = server->client();
+  for (long i = 1; i <= 4; ++i) {
+    json events = {stamp(crash("MODULE_NOT_FOUND", "Loader"), uuid(i))};
+    if (i == 1) events.push_back(stamp(crash("RARE", "Once"), uuid(i)));
+    ASSERT_EQ(c.post_batch(batch(uuid(i), uuid(100 + i), events)).status, 202);
+  }
+  json body = c.get("/api/v1/stats/crashes?from=2025-01-13&to=2025-01-13&app=dollhousemcp").json();
+  EXPECT_EQ(body["crashes"], 5);
+  EXPECT_EQ(body["installationDays"], 4);
+  EXPECT_EQ(body["crashFreeRate"], 0);
+  ASSERT_EQ(body["top"].size(), 1u) << body.dump();
+  EXPECT_EQ(body["top"][0]["category"], "MODULE_NOT_FOUND");
+  EXPECT_EQ(body["top"][0]["installationDays"], 4);
+  EXPECT_EQ(body["other"]["crash"], 1);
+  HttpReply csv = c.get("/api/v1/export?dataset=crashes&format=csv&from=2025-01-13&to=2025-01-13");
+  EXPECT_EQ(csv.status, 200);
+  EXPECT_EQ(csv.headers["content-type"], "text/csv; charset=utf-8; header=present");
+  EXPECT_EQ(csv.body.rfind("date,app,metric,dimension,value\r\n", 0), 0u) << csv.body;
+  EXPECT_EQ(csv.body.find("RARE"), std::string::npos);
+}
+
+TEST_P(ServerIntegration, AStatsTokenFileGuardsStatsExportsAndReports) {
+  TempDir dir;
+  const std::string token_file = dir.file("stats-token");
+  {
+    std::ofstream out(token_file);
+    out << "s3cr3t-t0ken\n";
+  }
+  auto server = start({"--stats-token-file", token_file});
+  HttpClient c = server->client();
+  for (const char* path :
+       {"/api/v1/stats/errors", "/api/v1/export?dataset=usage", "/api/v1/reports/weekly"}) {
+    HttpReply denied = c.get(path);
+    EXPECT_EQ(denied.status, 401) << path;
+    EXPECT_EQ(denied.headers["www-authenticate"], "Bearer realm=\"dollhouse-telemetry stats\"");
+    HttpRequest req;
+    req.target = path;
+    req.headers = {{"Authorization", "Bearer s3cr3t-t0ken"}};
+    EXPECT_EQ(c.send(req).status, 200) << path;
+  }
+  EXPECT_EQ(c.get("/").status, 200);
+  EXPECT_EQ(c.post_batch(batch(uuid(1), uuid(100), {stamp(installation(), uuid(1))})).status, 202);
+  // Nor does the server log it.
+  EXPECT_EQ(server->process().err().find("s3cr3t"), std::string::npos);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, ServerIntegration, ::testing::Values("sqlite", "postgresql"),

@@ -135,7 +135,7 @@ bool PostgresCluster::stop() {
 
 bool PostgresCluster::truncate_server_tables() const {
   RunResult r = run_process({"/usr/bin/psql", "-q", "-v", "ON_ERROR_STOP=1", uri_, "-c",
-                             "TRUNCATE raw_events, batches, daily_aggregates, deletions"},
+                             "TRUNCATE raw_events, batches, aggregates, closed_days, deletions"},
                             base_env(dir_));
   return r.exit_code == 0;
 }

@@ -10,10 +10,15 @@ dollhouse_add_test(server_dashboard_test SOURCES server_dashboard_test.cpp
                    LIBS dollhouse_server_test_harness)
 dollhouse_add_test(server_e2e_test SOURCES server_e2e_test.cpp
                    LIBS dollhouse_server_test_harness dollhouse_test_harness)
+dollhouse_add_test(server_analytics_e2e_test SOURCES server_analytics_e2e_test.cpp
+                   LIBS dollhouse_server_test_harness dollhouse_test_harness
+                        dollhouse_telemetry_client
+                   TIMEOUT 280)
 foreach(t server_integration_test server_tls_test server_dashboard_test server_e2e_test)
   add_dependencies(${t} dollhouse-telemetry-server)
 endforeach()
 add_dependencies(server_e2e_test dollhouse-telemetryd dollhousectl)
+add_dependencies(server_analytics_e2e_test dollhouse-telemetryd dollhouse-telemetry-demo)
 
 # Several server instances on one throwaway PostgreSQL cluster (skipped, saying why, without
 # the PostgreSQL server binaries).

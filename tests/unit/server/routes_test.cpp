@@ -3,10 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "server/aggregation/rollup.hpp"
-#include "server/routes/routes.hpp"
-#include "tests/support/temp_dir.hpp"
-#include "tests/unit/server/fake_clock.hpp"
-#include "tests/unit/server/server_samples.hpp"
+#include "tests/unit/server/routes_fixture.hpp"
 
 namespace dollhouse::server {
 namespace {
@@ -14,48 +11,7 @@ namespace {
 using namespace samples;
 using namespace std::chrono_literals;
 
-class Routes : public ::testing::Test {
- protected:
-  void SetUp() override {
-    auto opened = open_storage(dir_.file("server.db"));
-    ASSERT_TRUE(opened.is_ok());
-    storage_ = std::move(*opened);
-    ctx_.reset(
-        new ServerContext{*storage_, clock_, scrubber_, bucket_, Limits{}, {}, clock_.now()});
-  }
-
-  Response post(const json& body, const std::string& content_type = "application/json") {
-    Request r;
-    r.method = "POST";
-    r.path = "/api/v1/telemetry";
-    r.content_type = content_type;
-    r.telemetry_version = "1.0";
-    r.body = body.is_string() ? body.get<std::string>() : body.dump();
-    return route(*ctx_, r);
-  }
-  Response request(const std::string& method, const std::string& path,
-                   std::map<std::string, std::string> query = {}) {
-    Request r;
-    r.method = method;
-    r.path = path;
-    r.query = std::move(query);
-    return route(*ctx_, r);
-  }
-  json stats(const std::string& view, const std::string& from = "2025-01-01",
-             const std::string& to = "2025-01-31") {
-    Response r = request("GET", "/api/v1/stats/" + view, {{"from", from}, {"to", to}});
-    EXPECT_EQ(r.status, 200) << r.body;
-    return json::parse(r.body);
-  }
-  std::int64_t raw_events() { return storage_->counts()->raw_events; }
-
-  testing::TempDir dir_;
-  FakeClock clock_{at("2025-01-13T12:00:00Z")};
-  privacy::Scrubber scrubber_;
-  TokenBucket bucket_{0, 0, {}};
-  std::unique_ptr<Storage> storage_;
-  std::unique_ptr<ServerContext> ctx_;
-};
+using Routes = RoutesFixture;
 
 TEST_F(Routes, IngestAcceptsABatchAndAnswersWithCounts) {
   Response r = post(
@@ -150,7 +106,7 @@ TEST_F(Routes, TooManyEventsIs413) {
 
 TEST_F(Routes, WritesBeyondTheRateAre429WithRetryAfter) {
   TokenBucket tight(1, 2, clock_.now());
-  ServerContext ctx{*storage_, clock_, scrubber_, tight, Limits{}, {}, clock_.now()};
+  ServerContext ctx{*storage_, clock_, scrubber_, tight, Limits{}, {}, clock_.now(), ""};
   Request r;
   r.method = "POST";
   r.path = "/api/v1/telemetry";

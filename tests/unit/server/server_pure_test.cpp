@@ -17,7 +17,7 @@ using namespace std::chrono_literals;
 
 double value(const AggregateRows& rows, const std::string& day, const std::string& metric,
              const std::string& dim) {
-  auto it = rows.find({day, metric, dim});
+  auto it = rows.find({day, kSampleApp, metric, dim});
   return it == rows.end() ? 0.0 : it->second;
 }
 

@@ -18,11 +18,16 @@ inline std::string uuid(long n) {
   return buf;
 }
 
+// The app the samples come from, as the daemon stamps it from the app's hello.
+inline constexpr const char* kSampleApp = "dollhousemcp";
+
 inline json stamp(json event, const std::string& install_id, const std::string& os = "linux",
                   const std::string& version = "1.9.16",
-                  const std::string& timestamp = "2025-01-13T09:30:00Z") {
+                  const std::string& timestamp = "2025-01-13T09:30:00Z",
+                  const std::string& app = kSampleApp) {
   event["timestamp"] = timestamp;
   event["installId"] = install_id;
+  event["app"] = app;
   event["version"] = version;
   event["platform"] = {{"os", os},
                        {"osVersion", os == "windows" ? "Windows 11" : "Ubuntu 22"},

@@ -1,5 +1,6 @@
 // The Storage contract, run against every implementation: SQLite always, PostgreSQL when its
 // server binaries are installed (a throwaway cluster is started for this test program).
+#include <sqlite3.h>
 #include <sys/stat.h>
 
 #include <gtest/gtest.h>
@@ -22,7 +23,12 @@ using namespace samples;
 using namespace std::chrono_literals;
 
 NewEvent new_event(const json& e, const std::string& day = "2025-01-13") {
-  return {e.at("eventType").get<std::string>(), day, e.dump()};
+  return {e.at("eventType").get<std::string>(),
+          day,
+          e.dump(),
+          event_app(e),
+          e.value("version", ""),
+          crash_signature(e)};
 }
 
 IngestBatch make_batch(const std::string& batch_id, const std::string& install_id,
@@ -32,7 +38,7 @@ IngestBatch make_batch(const std::string& batch_id, const std::string& install_i
 }
 
 double at_key(const AggregateRows& rows, const std::string& metric, const std::string& dim) {
-  auto it = rows.find({"2025-01-13", metric, dim});
+  auto it = rows.find({"2025-01-13", kSampleApp, metric, dim});
   return it == rows.end() ? 0.0 : it->second;
 }
 
@@ -201,10 +207,11 @@ TEST_P(StorageContract, BatchIdsAreForgottenAfterTheirRetention) {
 }
 
 TEST_P(StorageContract, AggregatesAreAddedAndReadByDayRange) {
-  ASSERT_TRUE(
-      storage_->add_aggregates({{{"2025-01-12", "m", "a"}, 1.5}, {{"2025-01-13", "m", "a"}, 2}})
-          .is_ok());
-  ASSERT_TRUE(storage_->add_aggregates({{{"2025-01-13", "m", "a"}, 3}}).is_ok());
+  ASSERT_TRUE(storage_
+                  ->add_aggregates(
+                      {{{"2025-01-12", "x", "m", "a"}, 1.5}, {{"2025-01-13", "x", "m", "a"}, 2}})
+                  .is_ok());
+  ASSERT_TRUE(storage_->add_aggregates({{{"2025-01-13", "x", "m", "a"}, 3}}).is_ok());
   auto rows = storage_->aggregates("2025-01-13", "2025-01-31");
   ASSERT_TRUE(rows.is_ok());
   ASSERT_EQ(rows->size(), 1u);
@@ -212,6 +219,127 @@ TEST_P(StorageContract, AggregatesAreAddedAndReadByDayRange) {
   rows = storage_->aggregates("2025-01-01", "2025-01-12");
   EXPECT_EQ(rows->begin()->second, 1.5);
   EXPECT_TRUE(storage_->ping().is_ok());
+}
+
+// The row of `rows` for (day, app, version), or an empty one.
+ActivityRow activity_of(const DayActivity& a, const std::string& app, const std::string& version,
+                        const std::string& day = "2025-01-13") {
+  for (const ActivityRow& r : a.activity) {
+    if (r.day == day && r.app == app && r.version == version) return r;
+  }
+  return {};
+}
+
+TEST_P(StorageContract, DistinctInstallationsAreCountedPerDayAppAndVersion) {
+  // Installation 1 runs two apps; installation 2 crashes twice; installation 3 on 1.1.
+  auto ev = [](const json& e, long install, const std::string& version, const std::string& app) {
+    return new_event(stamp(e, uuid(install), "linux", version, "2025-01-13T09:30:00Z", app));
+  };
+  ASSERT_TRUE(storage_
+                  ->ingest_batch(make_batch(
+                      uuid(100), uuid(1), t0_,
+                      {ev(installation(), 1, "1.0", "a"), ev(error_event(), 1, "1.0", "a"),
+                       ev(error_event(), 1, "2.0", "b")}))
+                  .is_ok());
+  ASSERT_TRUE(
+      storage_
+          ->ingest_batch(make_batch(uuid(101), uuid(2), t0_,
+                                    {ev(crash(), 2, "1.0", "a"), ev(crash(), 2, "1.0", "a")}))
+          .is_ok());
+  ASSERT_TRUE(
+      storage_
+          ->ingest_batch(make_batch(uuid(102), uuid(3), t0_, {ev(crash("B", "C"), 3, "1.1", "a")}))
+          .is_ok());
+  auto open = storage_->open_activity("2025-01-13", "2025-01-13");
+  ASSERT_TRUE(open.is_ok()) << open.status().message();
+  EXPECT_EQ(activity_of(*open, "a", "").active, 3);
+  EXPECT_EQ(activity_of(*open, "a", "").crashed, 2);
+  EXPECT_EQ(activity_of(*open, "a", "1.0").active, 2);
+  EXPECT_EQ(activity_of(*open, "a", "1.0").crashed, 1);
+  EXPECT_EQ(activity_of(*open, "a", "1.1").crashed, 1);
+  EXPECT_EQ(activity_of(*open, "b", "").active, 1);
+  EXPECT_EQ(activity_of(*open, "b", "").crashed, 0);
+  EXPECT_EQ(activity_of(*open, kAllApps, "").active, 3);  // installation 1 counts once
+  EXPECT_EQ(activity_of(*open, kAllApps, "").crashed, 2);
+  std::map<std::pair<std::string, std::string>, std::pair<std::int64_t, std::int64_t>> sigs;
+  for (const SignatureRow& r : open->signatures) {
+    sigs[{r.app + ":" + r.kind, r.signature}] = {r.events, r.installs};
+  }
+  const auto module = crash_signature(crash()), other = crash_signature(crash("B", "C"));
+  EXPECT_EQ(sigs[std::make_pair(std::string("a:crash"), module)], std::make_pair(2L, 1L));
+  EXPECT_EQ(sigs[std::make_pair(std::string("a:crash"), other)], std::make_pair(1L, 1L));
+  EXPECT_EQ(sigs[std::make_pair(std::string("a:error"), crash_signature(error_event()))],
+            std::make_pair(1L, 1L));
+  EXPECT_EQ(sigs.size(), 4u);  // plus b's error
+  // Another day's range sees none of it.
+  auto elsewhere = storage_->open_activity("2025-01-14", "2025-01-31");
+  ASSERT_TRUE(elsewhere.is_ok());
+  EXPECT_TRUE(elsewhere->activity.empty());
+  EXPECT_TRUE(elsewhere->signatures.empty());
+}
+
+TEST_P(StorageContract, ADayIsClosedOnceAndItsDistinctCountsNeverChange) {
+  for (long i = 1; i <= 3; ++i) {
+    ASSERT_TRUE(storage_
+                    ->ingest_batch(make_batch(uuid(100 + i), uuid(i), t0_ + 1h * i,
+                                              {new_event(stamp(crash(), uuid(i)))}))
+                    .is_ok());
+  }
+  RetentionPolicy policy;
+  policy.min_installations = 3;
+  // 25 h after the first batch: the day closes (all three installations, also the two whose
+  // events are not due yet); only the first event is rolled up.
+  auto r1 = run_aggregation(*storage_, t0_ + 25h + 30min, policy);
+  ASSERT_TRUE(r1.is_ok()) << r1.status().message();
+  EXPECT_EQ(r1->days_closed, 1u);
+  EXPECT_EQ(r1->events_rolled_up, 1u);
+  auto open = storage_->open_activity("2025-01-13", "2025-01-13");
+  ASSERT_TRUE(open.is_ok());
+  EXPECT_TRUE(open->activity.empty());
+  EXPECT_TRUE(open->signatures.empty());
+  auto rows = storage_->aggregates("2025-01-13", "2025-01-13");
+  ASSERT_TRUE(rows.is_ok());
+  EXPECT_EQ(at_key(*rows, "activity.active", "total"), 3);
+  EXPECT_EQ(at_key(*rows, "activity.crashed", "total"), 3);
+  EXPECT_EQ(at_key(*rows, "activity.crashed.version", "1.9.16"), 3);
+  EXPECT_EQ(at_key(*rows, "signatures.crash.installs", crash_signature(crash())), 3);
+  EXPECT_EQ(at_key(*rows, "signatures.crash", crash_signature(crash())), 3);
+  EXPECT_EQ(at_key(*rows, "errors.kind", "crash"), 1);
+  EXPECT_EQ(rows->count({"2025-01-13", kAllApps, "activity.active", "total"}), 1u);
+
+  // A late event of the closed day: counted as an event, not as a fourth installation.
+  ASSERT_TRUE(storage_
+                  ->ingest_batch(make_batch(uuid(200), uuid(4), t0_ + 26h,
+                                            {new_event(stamp(crash(), uuid(4)))}))
+                  .is_ok());
+  auto r2 = run_aggregation(*storage_, t0_ + 60h, policy);
+  ASSERT_TRUE(r2.is_ok());
+  EXPECT_EQ(r2->days_closed, 0u);
+  EXPECT_EQ(r2->events_rolled_up, 3u);
+  EXPECT_EQ(counts().raw_events, 0);
+  rows = storage_->aggregates("2025-01-13", "2025-01-13");
+  EXPECT_EQ(at_key(*rows, "activity.active", "total"), 3);
+  EXPECT_EQ(at_key(*rows, "signatures.crash", crash_signature(crash())), 3);
+  EXPECT_EQ(at_key(*rows, "errors.kind", "crash"), 4);
+}
+
+TEST_P(StorageContract, SignaturesFewerInstallationsReportedAreFoldedAtClose) {
+  // Two installations report a rare crash: below k = 3 its text is never stored.
+  for (long i = 1; i <= 2; ++i) {
+    ASSERT_TRUE(storage_
+                    ->ingest_batch(make_batch(uuid(100 + i), uuid(i), t0_,
+                                              {new_event(stamp(crash("RARE", "Only"), uuid(i)))}))
+                    .is_ok());
+  }
+  RetentionPolicy policy;
+  policy.min_installations = 3;
+  ASSERT_TRUE(run_aggregation(*storage_, t0_ + 25h, policy).is_ok());
+  auto rows = storage_->aggregates("2025-01-13", "2025-01-13");
+  ASSERT_TRUE(rows.is_ok());
+  EXPECT_EQ(at_key(*rows, "signatures.crash", kOtherSignatures), 2);
+  for (const auto& [key, value] : *rows) {
+    EXPECT_EQ(key.dim.find("Cannot find module"), std::string::npos) << key.metric;
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, StorageContract, ::testing::Values("sqlite", "postgresql"),
@@ -263,6 +391,51 @@ TEST(SqliteStorage, AnExistingDatabaseFileKeepsItsMode) {
   ASSERT_TRUE(opened.is_ok()) << opened.status().message();
   EXPECT_TRUE((*opened)->ping().is_ok());
   EXPECT_EQ(mode_of(path), 0640);
+}
+
+TEST(SqliteStorage, ADatabaseOfTheFormerSchemaIsMigratedKeepingEveryCounterAndRawEvent) {
+  testing::TempDir dir;
+  const std::string path = dir.file("server.db");
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    const char* former =
+        "CREATE TABLE raw_events(id INTEGER PRIMARY KEY, install_id TEXT NOT NULL, "
+        "event_type TEXT NOT NULL, day TEXT NOT NULL, received_at INTEGER NOT NULL, "
+        "body TEXT NOT NULL);"
+        "CREATE TABLE batches(batch_id TEXT PRIMARY KEY, received_at INTEGER NOT NULL, "
+        "accepted INTEGER NOT NULL, rejected INTEGER NOT NULL);"
+        "CREATE TABLE daily_aggregates(day TEXT NOT NULL, metric TEXT NOT NULL, "
+        "dim TEXT NOT NULL, value REAL NOT NULL, PRIMARY KEY(day, metric, dim));"
+        "CREATE TABLE deletions(id INTEGER PRIMARY KEY, deleted_at INTEGER NOT NULL, "
+        "events_removed INTEGER NOT NULL);"
+        "INSERT INTO daily_aggregates VALUES('2025-01-10', 'installations', 'total', 7);"
+        "INSERT INTO raw_events(install_id, event_type, day, received_at, body) VALUES("
+        "'00000000-0000-4000-8000-000000000001', 'installation', '2025-01-13', 1736762400, "
+        "'{\"eventType\":\"installation\",\"installMethod\":\"npm\",\"installType\":\"new\"}');";
+    ASSERT_EQ(sqlite3_exec(db, former, nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+  }
+  auto opened = open_storage(path);
+  ASSERT_TRUE(opened.is_ok()) << opened.status().message();
+  auto rows = (*opened)->aggregates("2025-01-01", "2025-01-31");
+  ASSERT_TRUE(rows.is_ok());
+  EXPECT_EQ(rows->at({"2025-01-10", "", "installations", "total"}), 7);
+  auto c = (*opened)->counts();
+  ASSERT_TRUE(c.is_ok());
+  EXPECT_EQ(c->raw_events, 1);
+  // The migrated raw event is rolled up like any other, under the app "".
+  auto r = run_aggregation(**opened, at("2025-01-14T12:00:00Z"), RetentionPolicy{});
+  ASSERT_TRUE(r.is_ok()) << r.status().message();
+  EXPECT_EQ(r->events_rolled_up, 1u);
+  rows = (*opened)->aggregates("2025-01-13", "2025-01-13");
+  EXPECT_EQ(rows->at({"2025-01-13", "", "installations", "total"}), 1);
+  EXPECT_EQ(rows->at({"2025-01-13", kAllApps, "activity.active", "total"}), 1);
+  // Opening it again changes nothing.
+  opened->reset();
+  auto again = open_storage(path);
+  ASSERT_TRUE(again.is_ok()) << again.status().message();
+  EXPECT_EQ((*again)->aggregates("2025-01-10", "2025-01-10")->size(), 1u);
 }
 
 }  // namespace

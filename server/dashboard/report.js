@@ -1,0 +1,181 @@
+// The printable weekly report at /reports/YYYY-Www: the JSON of /api/v1/reports/weekly drawn as
+// tiles and tables. Every number carries data-metric (its path in the JSON) and data-value.
+"use strict";
+
+function el(tag, attrs, text) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) node.setAttribute(k, v);
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+function fmt(n) {
+  if (n === null || n === undefined) return "–";
+  return Number.isInteger(n) ? n.toLocaleString("en-US") : n.toLocaleString("en-US", { maximumFractionDigits: 1 });
+}
+
+function pct(r) { return r === null || r === undefined ? "–" : (Math.round(r * 1000) / 10) + "%"; }
+
+function metric(node, name, value, text) {
+  node.dataset.metric = name;
+  node.dataset.value = value === null || value === undefined ? "" : String(value);
+  node.textContent = text === undefined ? fmt(value) : text;
+  return node;
+}
+
+function table(target, columns, rows, message) {
+  if (!rows.length) {
+    target.replaceChildren(el("p", { class: "empty" }, message));
+    return;
+  }
+  const t = el("table", { class: "data" });
+  const head = el("tr");
+  for (const c of columns) head.append(el("th", c.num ? { class: "num" } : {}, c.title));
+  t.append(el("thead")).append(head);
+  const body = el("tbody");
+  for (const row of rows) {
+    const tr = el("tr");
+    row.forEach((cell, i) => {
+      const td = el("td", { class: columns[i].num ? "num" : columns[i].cls || "" });
+      if (cell && typeof cell === "object") metric(td, cell.metric, cell.value, cell.text);
+      else td.textContent = cell === null || cell === undefined ? "–" : String(cell);
+      tr.append(td);
+    });
+    body.append(tr);
+  }
+  t.append(body);
+  const wrap = el("div", { class: "table-wrap" });
+  wrap.append(t);
+  target.replaceChildren(wrap);
+}
+
+function counts(target, obj, prefix, label, message) {
+  const rows = Object.entries(obj || {}).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  table(target, [{ title: label }, { title: "Count", num: true }],
+        rows.map(([name, n]) => [name, { metric: `${prefix}.${name}`, value: n }]), message);
+}
+
+// A summary tile: the figure, and its change from the week before.
+function tile(r, key, label, asRate, note) {
+  const box = el("div", { class: "tile" });
+  box.append(el("span", { class: "label" }, label));
+  box.append(metric(el("span", { class: "value" }), key, r[key], asRate ? pct(r[key]) : undefined));
+  const change = r.changes[key];
+  const before = r.previous[key];
+  const line = el("span", { class: "note" });
+  if (change === null || change === undefined) {
+    line.textContent = note || "no figure the week before";
+  } else {
+    const sign = change > 0 ? "+" : change < 0 ? "−" : "±";
+    const size = asRate ? `${Math.round(Math.abs(change) * 1000) / 10} points` : fmt(Math.abs(change));
+    metric(line, `changes.${key}`, change, `${sign}${size} from ${asRate ? pct(before) : fmt(before)} in ${r.previous.week}`);
+  }
+  box.append(line);
+  return box;
+}
+
+function render(r) {
+  document.title = `${r.week} · Weekly report · Dollhouse Telemetry`;
+  document.getElementById("title").textContent = `Weekly report ${r.week}${r.app ? ` · ${r.app}` : ""}`;
+  document.getElementById("subtitle").textContent =
+    `${r.weekStart} to ${r.weekEnd} (Monday to Sunday, UTC). Anonymous, aggregated: no installation can be told apart here.`;
+  document.getElementById("summary").replaceChildren(
+    tile(r, "activeInstallations", "Active installations", false, "from weekly summaries"),
+    tile(r, "peakDailyActiveInstallations", "Peak daily active"),
+    tile(r, "installations", "New installations"),
+    tile(r, "crashFreeRate", "Crash-free", true),
+    tile(r, "crashes", "Crashes"),
+    tile(r, "errors", "Handled errors"),
+    tile(r, "updateSuccessRate", "Update success", true));
+  counts(document.getElementById("report-installs-version"), r.installationsByVersion,
+         "installationsByVersion", "Version", "No new installations this week.");
+  counts(document.getElementById("report-installs-os"), r.installationsByOs,
+         "installationsByOs", "OS", "No new installations this week.");
+  table(document.getElementById("report-versions"),
+        [{ title: "Version" }, { title: "Installation-days", num: true }, { title: "Crashed", num: true },
+         { title: "Crash-free", num: true }, { title: "Crashes", num: true }, { title: "Errors", num: true }],
+        r.versions.map((v) => [
+          v.version,
+          { metric: `versions.${v.version}.installationDays`, value: v.installationDays },
+          { metric: `versions.${v.version}.crashedInstallationDays`, value: v.crashedInstallationDays },
+          { metric: `versions.${v.version}.crashFreeRate`, value: v.crashFreeRate, text: pct(v.crashFreeRate) },
+          { metric: `versions.${v.version}.crashes`, value: v.crashes },
+          { metric: `versions.${v.version}.errors`, value: v.errors },
+        ]), "No installation was active this week.");
+  const top = r.topCrashes.map((c, i) => [
+    c.kind, c.category || "–", c.component || "–", c.message || "–",
+    { metric: `topCrashes.${i}.events`, value: c.events },
+    { metric: `topCrashes.${i}.installationDays`, value: c.installationDays },
+  ]);
+  for (const kind of ["crash", "error"]) {
+    if (r.otherCrashes[kind]) {
+      top.push([kind, "other", "", `reported by fewer than ${r.minInstallations} installations a day`,
+                { metric: `otherCrashes.${kind}`, value: r.otherCrashes[kind] }, "–"]);
+    }
+  }
+  document.getElementById("report-top-note").textContent =
+    `(a message is shown once ${r.minInstallations} installations reported it on one day)`;
+  table(document.getElementById("report-top"),
+        [{ title: "Kind" }, { title: "Category" }, { title: "Component" }, { title: "Message", cls: "msg" },
+         { title: "Events", num: true }, { title: "Installation-days", num: true }], top,
+        "No crashes or errors this week.");
+  counts(document.getElementById("report-features"), r.features, "features", "Feature",
+         "No weekly summaries for this week yet (they arrive once the week has closed).");
+  document.getElementById("method").textContent =
+    "Active installations count the weekly summaries of this week (one per installation that ran). " +
+    "Crash-free is the share of installation-days (an installation active on a day) without a crash. " +
+    `A crash message appears only once at least ${r.minInstallations} installations reported it on one day; ` +
+    "raw events are kept at most 24 hours and never published.";
+}
+
+// The week before or after "YYYY-Www", from its Monday.
+function weekOf(monday, days) {
+  const d = new Date(Date.parse(`${monday}T00:00:00Z`) + days * 86400000);
+  const thursday = new Date(d.getTime() + 3 * 86400000);
+  const jan1 = Date.UTC(thursday.getUTCFullYear(), 0, 1);
+  const week = Math.floor((thursday.getTime() - jan1) / 86400000 / 7) + 1;
+  return `${thursday.getUTCFullYear()}-W${String(week).padStart(2, "0")}`;
+}
+
+async function load() {
+  const week = decodeURIComponent(location.pathname.split("/").pop());
+  const params = new URLSearchParams(location.search);
+  const query = new URLSearchParams({ week });
+  if (params.get("app")) query.set("app", params.get("app"));
+  const url = `../api/v1/reports/weekly?${query}`;
+  document.getElementById("json-link").textContent = `/api/v1/reports/weekly?${query}`;
+  const status = document.getElementById("status");
+  const headers = { Accept: "application/json" };
+  const token = sessionStorage.getItem("dollhouse-stats-token");
+  if (token) headers.Authorization = `Bearer ${token}`;
+  try {
+    const res = await fetch(url, { headers });
+    if (res.status === 401) {
+      document.getElementById("token-form").hidden = false;
+      status.textContent = "This server's statistics need a token (its --stats-token).";
+      document.body.dataset.ready = "token";
+      return;
+    }
+    const body = await res.json();
+    if (!res.ok) throw new Error(body.error ? body.error.message : `HTTP ${res.status}`);
+    document.getElementById("token-form").hidden = true;
+    const suffix = params.get("app") ? `?app=${encodeURIComponent(params.get("app"))}` : "";
+    document.getElementById("previous-week").href = `${weekOf(body.weekStart, -7)}${suffix}`;
+    document.getElementById("next-week").href = `${weekOf(body.weekStart, 7)}${suffix}`;
+    render(body);
+    status.textContent = "";
+    document.body.dataset.ready = "true";
+  } catch (e) {
+    status.textContent = `Could not load the report: ${e.message}`;
+    status.classList.add("error");
+    document.body.dataset.ready = "error";
+  }
+}
+
+document.getElementById("token-form").addEventListener("submit", (ev) => {
+  ev.preventDefault();
+  sessionStorage.setItem("dollhouse-stats-token", document.getElementById("token").value);
+  load();
+});
+document.getElementById("print").addEventListener("click", () => window.print());
+load();
