@@ -147,6 +147,11 @@ int RunServer(int argc, char** argv) {
     }
     if (!stats_token.empty() && stats_token.back() == '\r') stats_token.pop_back();
     if (stats_token.empty()) return fail("--stats-token-file: the file's first line is empty", 2);
+  } else if (token_opt->count() > 0 && stats_token.empty()) {
+    return fail(
+        "--stats-token: the token is empty; give one, or leave the option out for "
+        "public statistics",
+        2);
   }
 
   // Requests run their storage calls on the I/O threads, so one connection per thread is all

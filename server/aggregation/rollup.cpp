@@ -48,6 +48,9 @@ std::string summary_week(const json& event, const std::string& day) {
   const std::string start = text_or(event, "weekStart", "");
   SystemTime t;
   if (start.size() == 10 && parse_iso8601(start + "T00:00:00Z", t)) return iso_week_monday(start);
+  // A timestamp: the local Monday's midnight in UTC, which lies within a day of that Monday
+  // whatever the time zone; a day later is safely inside the week.
+  if (parse_iso8601(start, t)) return iso_week_monday(utc_day(t + std::chrono::hours(24)));
   return iso_week_monday(day);
 }
 
@@ -169,6 +172,27 @@ AggregateRows activity_rows(const DayActivity& activity, std::int64_t min_instal
     }
   }
   return out;
+}
+
+void fold_rare_signatures(AggregateRows& rows, std::int64_t min_installations) {
+  AggregateRows other;
+  for (auto it = rows.begin(); it != rows.end();) {
+    const AggregateKey& key = it->first;
+    const bool signature = key.metric == "signatures.crash" || key.metric == "signatures.error";
+    if (!signature || key.dim == kOtherSignatures) {
+      ++it;
+      continue;
+    }
+    auto installs = rows.find({key.day, key.app, key.metric + ".installs", key.dim});
+    if (installs != rows.end() && installs->second >= static_cast<double>(min_installations)) {
+      ++it;
+      continue;
+    }
+    other[{key.day, key.app, key.metric, kOtherSignatures}] += it->second;
+    if (installs != rows.end()) rows.erase(installs);
+    it = rows.erase(it);
+  }
+  for (const auto& [key, value] : other) rows[key] += value;
 }
 
 AggregateRows roll_up(const std::vector<StoredEvent>& events) {

@@ -52,6 +52,11 @@ inline constexpr const char* kOtherSignatures = "other";
 // events of every other signature are added under kOtherSignatures, without their text.
 AggregateRows activity_rows(const DayActivity& activity, std::int64_t min_installations);
 
+// Folds, in rows read back from storage, every signature fewer than `min_installations`
+// installations reported on its day into kOtherSignatures: a day closed when k was lower
+// shows no more than the k in force now allows.
+void fold_rare_signatures(AggregateRows& rows, std::int64_t min_installations);
+
 // Installations that must have reported a crash signature on a day before its text is kept.
 inline constexpr std::int64_t kDefaultMinInstallations = 5;
 

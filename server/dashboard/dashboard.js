@@ -1,6 +1,5 @@
-// The dashboard: fetches the stats API of this server and draws every chart as inline SVG.
-// No library, nothing fetched from anywhere else. Every number shown carries data-metric (its
-// place in the API's answer) and data-value (the exact number), so tests can compare them.
+// The dashboard: fetches the stats API of this server and draws every chart as inline SVG, with
+// the helpers of pages.js. No library, nothing fetched from anywhere else.
 "use strict";
 
 const SVG = "http://www.w3.org/2000/svg";
@@ -8,36 +7,11 @@ const COLORS = ["#7c3aed", "#0ea5e9", "#f59e0b", "#10b981", "#ef4444", "#6366f1"
                 "#ec4899", "#14b8a6", "#a3a3a3"];
 const OS_COLORS = { linux: "#f59e0b", macos: "#6366f1", windows: "#0ea5e9", unknown: "#a3a3a3" };
 
-function el(tag, attrs, text) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs || {})) node.setAttribute(k, v);
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
-
 function svg(tag, attrs, text) {
   const node = document.createElementNS(SVG, tag);
   for (const [k, v] of Object.entries(attrs || {})) node.setAttribute(k, v);
   if (text !== undefined) node.textContent = text;
   return node;
-}
-
-function fmt(n) {
-  if (n === null || n === undefined) return "–";
-  return Number.isInteger(n) ? n.toLocaleString("en-US") : n.toLocaleString("en-US", { maximumFractionDigits: 1 });
-}
-
-function pct(r) { return r === null || r === undefined ? "–" : (Math.round(r * 1000) / 10) + "%"; }
-
-function metric(node, name, value, text) {
-  node.dataset.metric = name;
-  node.dataset.value = value === null || value === undefined ? "" : String(value);
-  node.textContent = text === undefined ? fmt(value) : text;
-  return node;
-}
-
-function empty(target, message) {
-  target.replaceChildren(el("p", { class: "empty" }, message || "No data in this range yet."));
 }
 
 // Horizontal bars: items [{name, value, metric, note}], largest first as given.
@@ -200,30 +174,6 @@ function dailyColumns(target, byDay, series, line) {
   target.replaceChildren(root, legend);
 }
 
-// A table: columns [{title, num}], rows of cells [{text, metric, value}] or plain strings.
-function table(target, columns, rows, message) {
-  if (!rows.length) return empty(target, message);
-  const t = el("table", { class: "data" });
-  const head = el("tr");
-  for (const c of columns) head.append(el("th", c.num ? { class: "num" } : {}, c.title));
-  t.append(el("thead")).append(head);
-  const body = el("tbody");
-  for (const row of rows) {
-    const tr = el("tr");
-    row.forEach((cell, i) => {
-      const td = el("td", { class: columns[i].num ? "num" : columns[i].cls || "" });
-      if (cell && typeof cell === "object") metric(td, cell.metric, cell.value, cell.text);
-      else td.textContent = cell === null || cell === undefined ? "–" : String(cell);
-      tr.append(td);
-    });
-    body.append(tr);
-  }
-  t.append(body);
-  const wrap = el("div", { class: "table-wrap" });
-  wrap.append(t);
-  target.replaceChildren(wrap);
-}
-
 function crashSection(crashes) {
   dailyColumns(document.getElementById("chart-crashes-daily"), crashes.byDay, [
     { key: "crashes", name: "crashes", color: "#b91c1c", metric: "crashes.crashes" },
@@ -306,10 +256,14 @@ function links(from, to, app) {
   }
   const reports = document.getElementById("reports");
   reports.replaceChildren("Weekly reports: ");
+  // Every week the range touches, newest first: from the Monday of `to` back to that of `from`.
+  const monday = (day) => {
+    const t = Date.parse(`${day}T00:00:00Z`);
+    return t - ((new Date(t).getUTCDay() + 6) % 7) * 86400000;
+  };
   const weeks = [];
-  for (let t = Date.parse(`${to}T00:00:00Z`); t >= Date.parse(`${from}T00:00:00Z`) && weeks.length < 12; t -= 7 * 86400000) {
-    const w = isoWeek(new Date(t).toISOString().slice(0, 10));
-    if (!weeks.includes(w)) weeks.push(w);
+  for (let t = monday(to); t >= monday(from) && weeks.length < 12; t -= 7 * 86400000) {
+    weeks.push(isoWeek(new Date(t).toISOString().slice(0, 10)));
   }
   for (const w of weeks) {
     reports.append(el("a", { href: `reports/${w}${app ? `?app=${encodeURIComponent(app)}` : ""}` }, w), " ");
@@ -320,7 +274,7 @@ class Unauthorized extends Error {}
 
 // A plain link cannot carry the bearer token: with one, the export is fetched and saved.
 async function downloadWithToken(ev) {
-  const token = sessionStorage.getItem("dollhouse-stats-token");
+  const token = sessionStorage.getItem(STATS_TOKEN_KEY);
   if (!token) return;
   ev.preventDefault();
   const res = await fetch(ev.currentTarget.href, { headers: { Authorization: `Bearer ${token}` } });
@@ -338,10 +292,7 @@ async function downloadWithToken(ev) {
 }
 
 async function getJson(view, query) {
-  const headers = { Accept: "application/json" };
-  const token = sessionStorage.getItem("dollhouse-stats-token");
-  if (token) headers.Authorization = `Bearer ${token}`;
-  const res = await fetch(`api/v1/stats/${view}?${query}`, { headers });
+  const res = await fetch(`api/v1/stats/${view}?${query}`, { headers: apiHeaders() });
   if (res.status === 401) throw new Unauthorized("this server needs a token");
   if (!res.ok) throw new Error(`${view}: HTTP ${res.status}`);
   return res.json();
@@ -449,7 +400,7 @@ document.getElementById("app").addEventListener("change", () => {
 });
 document.getElementById("token-form").addEventListener("submit", (ev) => {
   ev.preventDefault();
-  sessionStorage.setItem("dollhouse-stats-token", document.getElementById("token").value);
+  sessionStorage.setItem(STATS_TOKEN_KEY, document.getElementById("token").value);
   load();
 });
 window.addEventListener("popstate", load);

@@ -1,53 +1,7 @@
 // The printable weekly report at /reports/YYYY-Www: the JSON of /api/v1/reports/weekly drawn as
-// tiles and tables. Every number carries data-metric (its path in the JSON) and data-value.
+// tiles and tables, with the helpers of pages.js. Every number carries data-metric (its path in
+// the JSON) and data-value.
 "use strict";
-
-function el(tag, attrs, text) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs || {})) node.setAttribute(k, v);
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
-
-function fmt(n) {
-  if (n === null || n === undefined) return "–";
-  return Number.isInteger(n) ? n.toLocaleString("en-US") : n.toLocaleString("en-US", { maximumFractionDigits: 1 });
-}
-
-function pct(r) { return r === null || r === undefined ? "–" : (Math.round(r * 1000) / 10) + "%"; }
-
-function metric(node, name, value, text) {
-  node.dataset.metric = name;
-  node.dataset.value = value === null || value === undefined ? "" : String(value);
-  node.textContent = text === undefined ? fmt(value) : text;
-  return node;
-}
-
-function table(target, columns, rows, message) {
-  if (!rows.length) {
-    target.replaceChildren(el("p", { class: "empty" }, message));
-    return;
-  }
-  const t = el("table", { class: "data" });
-  const head = el("tr");
-  for (const c of columns) head.append(el("th", c.num ? { class: "num" } : {}, c.title));
-  t.append(el("thead")).append(head);
-  const body = el("tbody");
-  for (const row of rows) {
-    const tr = el("tr");
-    row.forEach((cell, i) => {
-      const td = el("td", { class: columns[i].num ? "num" : columns[i].cls || "" });
-      if (cell && typeof cell === "object") metric(td, cell.metric, cell.value, cell.text);
-      else td.textContent = cell === null || cell === undefined ? "–" : String(cell);
-      tr.append(td);
-    });
-    body.append(tr);
-  }
-  t.append(body);
-  const wrap = el("div", { class: "table-wrap" });
-  wrap.append(t);
-  target.replaceChildren(wrap);
-}
 
 function counts(target, obj, prefix, label, message) {
   const rows = Object.entries(obj || {}).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
@@ -145,11 +99,8 @@ async function load() {
   const url = `../api/v1/reports/weekly?${query}`;
   document.getElementById("json-link").textContent = `/api/v1/reports/weekly?${query}`;
   const status = document.getElementById("status");
-  const headers = { Accept: "application/json" };
-  const token = sessionStorage.getItem("dollhouse-stats-token");
-  if (token) headers.Authorization = `Bearer ${token}`;
   try {
-    const res = await fetch(url, { headers });
+    const res = await fetch(url, { headers: apiHeaders() });
     if (res.status === 401) {
       document.getElementById("token-form").hidden = false;
       status.textContent = "This server's statistics need a token (its --stats-token).";
@@ -174,7 +125,7 @@ async function load() {
 
 document.getElementById("token-form").addEventListener("submit", (ev) => {
   ev.preventDefault();
-  sessionStorage.setItem("dollhouse-stats-token", document.getElementById("token").value);
+  sessionStorage.setItem(STATS_TOKEN_KEY, document.getElementById("token").value);
   load();
 });
 document.getElementById("print").addEventListener("click", () => window.print());

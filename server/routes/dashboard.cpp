@@ -1,5 +1,5 @@
 // GET /, /dashboard.js, /dashboard.css: the dashboard page; /reports/YYYY-Www and /report.js:
-// the printable weekly report. Embedded in the binary.
+// the printable weekly report; /pages.js: what both share. Embedded in the binary.
 //
 // The pages draw everything themselves (inline SVG, tables) from the stats API; nothing is
 // fetched from anywhere else, and the Content-Security-Policy says so to the browser.
@@ -13,9 +13,9 @@ Response handle_dashboard(ServerContext&, const Request&, std::string_view asset
   if (asset == "/dashboard.js") {
     r.content_type = "text/javascript; charset=utf-8";
     r.body = std::string(dashboard_js());
-  } else if (asset == "/report.js") {
+  } else if (asset == "/report.js" || asset == "/pages.js") {
     r.content_type = "text/javascript; charset=utf-8";
-    r.body = std::string(report_js());
+    r.body = std::string(asset == "/report.js" ? report_js() : pages_js());
   } else if (asset == "/dashboard.css") {
     r.content_type = "text/css; charset=utf-8";
     r.body = std::string(dashboard_css());

@@ -6,6 +6,7 @@
 // quoted, quotes doubled); text that a spreadsheet would run as a formula (starting with = + -
 // @ or a tab) gets a leading apostrophe. docs/server.md lists the datasets and their metrics.
 #include <array>
+#include <cmath>
 #include <string_view>
 
 #include "server/routes/routes.hpp"
@@ -80,6 +81,7 @@ std::string csv_row(const std::vector<std::string>& fields) {
 }
 
 Response handle_export(ServerContext& ctx, const Request& req) {
+  if (auto denied = check_stats_access(ctx, req)) return *denied;
   auto name = req.query.find("dataset");
   const Dataset* dataset = nullptr;
   for (const Dataset& d : kDatasets) {
@@ -93,7 +95,6 @@ Response handle_export(ServerContext& ctx, const Request& req) {
   if (format != "csv" && format != "json") {
     return Response::error(400, "invalid_format", "format must be csv or json");
   }
-  if (auto denied = check_stats_access(ctx, req)) return *denied;
   StatsQuery query;
   if (auto bad = parse_stats_query(ctx, req, query)) return *bad;
   auto rows = load_rows(ctx, query.from(), query.to());
@@ -107,7 +108,10 @@ Response handle_export(ServerContext& ctx, const Request& req) {
   for (const auto& [key, value] : *rows) {
     if (!query.app.empty() && key.app != query.app) continue;
     if (!in_dataset(*dataset, key.metric)) continue;
-    const json number = stats_number(value);
+    // Exact, so that adding exported rows up gives the API's figures.
+    const json number = std::floor(value) == value && std::fabs(value) < 9e15
+                            ? json(static_cast<std::int64_t>(value))
+                            : json(value);
     if (format == "json") {
       out_rows.push_back({{"date", key.day},
                           {"app", key.app},

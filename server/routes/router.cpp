@@ -66,7 +66,8 @@ Response route(ServerContext& ctx, const Request& req) {
     if (req.method != "GET" && req.method != "HEAD") return method_not_allowed("GET, HEAD");
     return handle_dashboard(ctx, req, "/reports/");
   }
-  if (path == "/" || path == "/dashboard.js" || path == "/dashboard.css" || path == "/report.js") {
+  if (path == "/" || path == "/dashboard.js" || path == "/dashboard.css" || path == "/report.js" ||
+      path == "/pages.js") {
     if (req.method != "GET" && req.method != "HEAD") return method_not_allowed("GET, HEAD");
     return handle_dashboard(ctx, req, path);
   }

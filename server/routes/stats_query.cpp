@@ -1,8 +1,10 @@
 #include "server/routes/stats_query.hpp"
 
 #include <openssl/crypto.h>
+#include <openssl/sha.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <set>
@@ -122,16 +124,15 @@ std::optional<Response> parse_stats_query(const ServerContext& ctx, const Reques
 
 Result<AggregateRows> load_rows(ServerContext& ctx, const std::string& from,
                                 const std::string& to) {
-  auto rows = ctx.storage.aggregates(from, to);
-  if (!rows) return rows.status();
-  auto raw = ctx.storage.raw_events(from, to);
-  if (!raw) return raw.status();
-  for (const auto& [key, value] : roll_up(*raw)) (*rows)[key] += value;
-  auto open = ctx.storage.open_activity(from, to);
-  if (!open) return open.status();
-  for (const auto& [key, value] : activity_rows(*open, ctx.limits.min_installations)) {
-    (*rows)[key] += value;
+  auto snap = ctx.storage.read_range(from, to);
+  if (!snap) return snap.status();
+  AggregateRows rows = std::move(snap->aggregates);
+  for (const auto& [key, value] : roll_up(snap->raw_events)) rows[key] += value;
+  for (const auto& [key, value] :
+       activity_rows(snap->open_activity, ctx.limits.min_installations)) {
+    rows[key] += value;
   }
+  fold_rare_signatures(rows, ctx.limits.min_installations);
   return rows;
 }
 
@@ -223,15 +224,22 @@ std::string app_label(const std::string& app) {
 
 std::optional<Response> check_stats_access(const ServerContext& ctx, const Request& req) {
   if (ctx.stats_token.empty()) return std::nullopt;
-  constexpr std::string_view kBearer = "Bearer ";
-  const std::string& auth = req.authorization;
-  const bool bearer = auth.size() > kBearer.size() && auth.compare(0, kBearer.size(), kBearer) == 0;
-  const std::string_view given = bearer ? std::string_view(auth).substr(kBearer.size()) : "";
-  // Compared in constant time, so the answer's timing says nothing about the token.
-  if (given.size() == ctx.stats_token.size() &&
-      CRYPTO_memcmp(given.data(), ctx.stats_token.data(), given.size()) == 0) {
-    return std::nullopt;
-  }
+  // "Bearer" is a scheme name, so its case does not matter (RFC 9110, 11.1).
+  constexpr std::string_view kBearer = "bearer ";
+  const std::string_view auth = req.authorization;
+  const bool bearer =
+      auth.size() > kBearer.size() &&
+      std::equal(kBearer.begin(), kBearer.end(), auth.begin(), [](char want, char got) {
+        return want == static_cast<char>(std::tolower(static_cast<unsigned char>(got)));
+      });
+  const std::string_view given = bearer ? auth.substr(kBearer.size()) : std::string_view();
+  // Digests compared in constant time, so the answer's timing says nothing about the token,
+  // not even its length.
+  unsigned char want[SHA256_DIGEST_LENGTH], got[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(ctx.stats_token.data()), ctx.stats_token.size(),
+         want);
+  SHA256(reinterpret_cast<const unsigned char*>(given.data()), given.size(), got);
+  if (bearer && CRYPTO_memcmp(want, got, sizeof want) == 0) return std::nullopt;
   Response r = Response::error(401, "unauthorized",
                                "this server's statistics need a token: send Authorization: "
                                "Bearer <token> (the server's --stats-token)");

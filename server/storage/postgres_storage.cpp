@@ -169,6 +169,31 @@ Result<DayActivity> read_activity(Connection& conn, const std::string& from_day,
   return out;
 }
 
+Result<AggregateRows> read_aggregates(Connection& conn, const std::string& from_day,
+                                      const std::string& to_day) {
+  auto rows = conn.run(kAggregates, {from_day, to_day});
+  if (!rows) return rows.status();
+  AggregateRows out;
+  PGresult* r = rows->get();
+  for (int i = 0; i < PQntuples(r); ++i) {
+    out[{PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), PQgetvalue(r, i, 2), PQgetvalue(r, i, 3)}] +=
+        std::strtod(PQgetvalue(r, i, 4), nullptr);
+  }
+  return out;
+}
+
+Result<std::vector<StoredEvent>> read_raw_events(Connection& conn, const std::string& from_day,
+                                                 const std::string& to_day) {
+  auto rows = conn.run(kRawEvents, {from_day, to_day});
+  if (!rows) return rows.status();
+  std::vector<StoredEvent> out;
+  PGresult* r = rows->get();
+  for (int i = 0; i < PQntuples(r); ++i) {
+    out.push_back({PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), PQgetvalue(r, i, 2)});
+  }
+  return out;
+}
+
 // Runs `work` inside BEGIN … COMMIT (ROLLBACK when it fails).
 template <typename T>
 Result<T> in_transaction(Connection& conn, const std::function<Result<T>(Connection&)>& work) {
@@ -322,38 +347,43 @@ class PostgresStorage final : public Storage {
 
   Result<AggregateRows> aggregates(const std::string& from_day,
                                    const std::string& to_day) override {
-    return pool_.with_connection<AggregateRows>([&](Connection& conn) -> Result<AggregateRows> {
-      auto rows = conn.run(kAggregates, {from_day, to_day});
-      if (!rows) return rows.status();
-      AggregateRows out;
-      PGresult* r = rows->get();
-      for (int i = 0; i < PQntuples(r); ++i) {
-        out[{PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), PQgetvalue(r, i, 2), PQgetvalue(r, i, 3)}] +=
-            std::strtod(PQgetvalue(r, i, 4), nullptr);
-      }
-      return out;
-    });
+    return pool_.with_connection<AggregateRows>(
+        [&](Connection& conn) { return read_aggregates(conn, from_day, to_day); });
   }
 
   Result<std::vector<StoredEvent>> raw_events(const std::string& from_day,
                                               const std::string& to_day) override {
-    using Events = std::vector<StoredEvent>;
-    return pool_.with_connection<Events>([&](Connection& conn) -> Result<Events> {
-      auto rows = conn.run(kRawEvents, {from_day, to_day});
-      if (!rows) return rows.status();
-      Events out;
-      PGresult* r = rows->get();
-      for (int i = 0; i < PQntuples(r); ++i) {
-        out.push_back({PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), PQgetvalue(r, i, 2)});
-      }
-      return out;
-    });
+    return pool_.with_connection<std::vector<StoredEvent>>(
+        [&](Connection& conn) { return read_raw_events(conn, from_day, to_day); });
   }
 
   Result<DayActivity> open_activity(const std::string& from_day,
                                     const std::string& to_day) override {
     return pool_.with_connection<DayActivity>(
         [&](Connection& conn) { return read_activity(conn, from_day, to_day); });
+  }
+
+  Result<RangeSnapshot> read_range(const std::string& from_day,
+                                   const std::string& to_day) override {
+    return pool_.with_connection<RangeSnapshot>([&](Connection& conn) {
+      return in_transaction<RangeSnapshot>(conn, [&](Connection& c) -> Result<RangeSnapshot> {
+        // One snapshot for the three reads.
+        if (Status st = c.exec("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY"); !st) {
+          return st;
+        }
+        RangeSnapshot snap;
+        auto a = read_aggregates(c, from_day, to_day);
+        if (!a) return a.status();
+        auto r = read_raw_events(c, from_day, to_day);
+        if (!r) return r.status();
+        auto o = read_activity(c, from_day, to_day);
+        if (!o) return o.status();
+        snap.aggregates = std::move(*a);
+        snap.raw_events = std::move(*r);
+        snap.open_activity = std::move(*o);
+        return snap;
+      });
+    });
   }
 
   Result<StorageCounts> counts() override {

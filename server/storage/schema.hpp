@@ -32,7 +32,8 @@ inline const std::vector<const char*>& sqlite_schema() {
       "CREATE TABLE IF NOT EXISTS aggregates(day TEXT NOT NULL, app TEXT NOT NULL, "
       "metric TEXT NOT NULL, dim TEXT NOT NULL, value REAL NOT NULL, "
       "PRIMARY KEY(day, app, metric, dim))",
-      "CREATE TABLE IF NOT EXISTS closed_days(day TEXT PRIMARY KEY, closed_at INTEGER NOT NULL)",
+      "CREATE TABLE IF NOT EXISTS closed_days(day TEXT NOT NULL PRIMARY KEY, "
+      "closed_at INTEGER NOT NULL)",
       "CREATE TABLE IF NOT EXISTS deletions(id INTEGER PRIMARY KEY, "
       "deleted_at INTEGER NOT NULL, events_removed INTEGER NOT NULL)",
   };
@@ -61,7 +62,9 @@ inline const std::vector<const char*>& postgres_schema() {
       "CREATE TABLE IF NOT EXISTS closed_days(day TEXT PRIMARY KEY, closed_at BIGINT NOT NULL)",
       "DO $$ BEGIN IF to_regclass('daily_aggregates') IS NOT NULL THEN "
       "INSERT INTO aggregates(day, app, metric, dim, value) "
-      "SELECT day, '', metric, dim, value FROM daily_aggregates ON CONFLICT DO NOTHING; "
+      "SELECT day, '', metric, dim, value FROM daily_aggregates ON CONFLICT (day, app, metric, "
+      "dim) "
+      "DO UPDATE SET value = aggregates.value + excluded.value; "
       "DROP TABLE daily_aggregates; END IF; END $$",
       "CREATE TABLE IF NOT EXISTS deletions(id BIGSERIAL PRIMARY KEY, "
       "deleted_at BIGINT NOT NULL, events_removed BIGINT NOT NULL)",
@@ -78,27 +81,29 @@ inline constexpr const char* kMigrateLegacyRawEventsSqlite[] = {
     "ALTER TABLE raw_events ADD COLUMN signature TEXT NOT NULL DEFAULT ''",
 };
 inline constexpr const char* kMigrateLegacyAggregatesSqlite[] = {
-    "INSERT OR IGNORE INTO aggregates(day, app, metric, dim, value) "
-    "SELECT day, '', metric, dim, value FROM daily_aggregates",
+    "INSERT INTO aggregates(day, app, metric, dim, value) "
+    "SELECT day, '', metric, dim, value FROM daily_aggregates WHERE true "
+    "ON CONFLICT(day, app, metric, dim) DO UPDATE SET value = value + excluded.value",
     "DROP TABLE daily_aggregates",
 };
 
 // The distinct-installation counts of the days in [first, second] that are not closed; the
 // same statement for both engines but for the placeholders (written ?1/?2, which PostgreSQL
-// spells $1/$2). Per day: per app and version, per app, and for all apps together.
+// spells $1/$2). Per day: per app and version, per app, and for all apps together. Weekly
+// summaries are left out: they tell of the week before, not of the day they arrive.
 inline constexpr const char* kActivitySql =
     "SELECT day, app, version, COUNT(DISTINCT install_id), "
     "COUNT(DISTINCT CASE WHEN event_type = 'crash' THEN install_id END) FROM raw_events "
-    "WHERE day >= ?1 AND day <= ?2 AND day NOT IN (SELECT day FROM closed_days) "
-    "GROUP BY day, app, version "
+    "WHERE day >= ?1 AND day <= ?2 AND event_type <> 'weekly_summary' AND version <> '' "
+    "AND day NOT IN (SELECT day FROM closed_days) GROUP BY day, app, version "
     "UNION ALL SELECT day, app, '', COUNT(DISTINCT install_id), "
     "COUNT(DISTINCT CASE WHEN event_type = 'crash' THEN install_id END) FROM raw_events "
-    "WHERE day >= ?1 AND day <= ?2 AND day NOT IN (SELECT day FROM closed_days) "
-    "GROUP BY day, app "
+    "WHERE day >= ?1 AND day <= ?2 AND event_type <> 'weekly_summary' "
+    "AND day NOT IN (SELECT day FROM closed_days) GROUP BY day, app "
     "UNION ALL SELECT day, '*', '', COUNT(DISTINCT install_id), "
     "COUNT(DISTINCT CASE WHEN event_type = 'crash' THEN install_id END) FROM raw_events "
-    "WHERE day >= ?1 AND day <= ?2 AND day NOT IN (SELECT day FROM closed_days) "
-    "GROUP BY day";
+    "WHERE day >= ?1 AND day <= ?2 AND event_type <> 'weekly_summary' "
+    "AND day NOT IN (SELECT day FROM closed_days) GROUP BY day";
 inline constexpr const char* kSignaturesSql =
     "SELECT day, app, event_type, signature, COUNT(*), COUNT(DISTINCT install_id) "
     "FROM raw_events WHERE day >= ?1 AND day <= ?2 AND signature <> '' "

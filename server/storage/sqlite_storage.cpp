@@ -190,37 +190,50 @@ class SqliteStorage final : public Storage {
   Result<AggregateRows> aggregates(const std::string& from_day,
                                    const std::string& to_day) override {
     std::lock_guard lock(mutex_);
-    AggregateRows rows;
-    Use q =
-        use("SELECT day, app, metric, dim, value FROM aggregates WHERE day >= ?1 AND day <= ?2");
-    q.text(1, from_day).text(2, to_day);
-    int rc;
-    while ((rc = q.step()) == SQLITE_ROW) {
-      rows[{q.column_text(0), q.column_text(1), q.column_text(2), q.column_text(3)}] +=
-          q.column_real(4);
-    }
-    if (rc != SQLITE_DONE) return error("read aggregates");
-    return rows;
+    return aggregates_locked(from_day, to_day);
   }
 
   Result<std::vector<StoredEvent>> raw_events(const std::string& from_day,
                                               const std::string& to_day) override {
     std::lock_guard lock(mutex_);
-    std::vector<StoredEvent> events;
-    Use q = use("SELECT event_type, day, body FROM raw_events WHERE day >= ?1 AND day <= ?2");
-    q.text(1, from_day).text(2, to_day);
-    int rc;
-    while ((rc = q.step()) == SQLITE_ROW) {
-      events.push_back({q.column_text(0), q.column_text(1), q.column_text(2)});
-    }
-    if (rc != SQLITE_DONE) return error("read raw events");
-    return events;
+    return raw_events_locked(from_day, to_day);
   }
 
   Result<DayActivity> open_activity(const std::string& from_day,
                                     const std::string& to_day) override {
     std::lock_guard lock(mutex_);
     return activity_locked(from_day, to_day);
+  }
+
+  Result<RangeSnapshot> read_range(const std::string& from_day,
+                                   const std::string& to_day) override {
+    std::lock_guard lock(mutex_);
+    // A read transaction: the same snapshot also against another process writing the file.
+    if (Status st = exec("BEGIN"); !st) return st;
+    RangeSnapshot snap;
+    Status st = Status::ok();
+    if (auto a = aggregates_locked(from_day, to_day)) {
+      snap.aggregates = std::move(*a);
+    } else {
+      st = a.status();
+    }
+    if (st) {
+      if (auto r = raw_events_locked(from_day, to_day)) {
+        snap.raw_events = std::move(*r);
+      } else {
+        st = r.status();
+      }
+    }
+    if (st) {
+      if (auto o = activity_locked(from_day, to_day)) {
+        snap.open_activity = std::move(*o);
+      } else {
+        st = o.status();
+      }
+    }
+    if (Status fin = finish(st.is_ok()); !fin) return fin;
+    if (!st) return st;
+    return snap;
   }
 
   Result<StorageCounts> counts() override {
@@ -287,6 +300,33 @@ class SqliteStorage final : public Storage {
       if (up.step() != SQLITE_DONE) return error("add aggregates");
     }
     return Status::ok();
+  }
+
+  Result<AggregateRows> aggregates_locked(const std::string& from_day, const std::string& to_day) {
+    AggregateRows rows;
+    Use q =
+        use("SELECT day, app, metric, dim, value FROM aggregates WHERE day >= ?1 AND day <= ?2");
+    q.text(1, from_day).text(2, to_day);
+    int rc;
+    while ((rc = q.step()) == SQLITE_ROW) {
+      rows[{q.column_text(0), q.column_text(1), q.column_text(2), q.column_text(3)}] +=
+          q.column_real(4);
+    }
+    if (rc != SQLITE_DONE) return error("read aggregates");
+    return rows;
+  }
+
+  Result<std::vector<StoredEvent>> raw_events_locked(const std::string& from_day,
+                                                     const std::string& to_day) {
+    std::vector<StoredEvent> events;
+    Use q = use("SELECT event_type, day, body FROM raw_events WHERE day >= ?1 AND day <= ?2");
+    q.text(1, from_day).text(2, to_day);
+    int rc;
+    while ((rc = q.step()) == SQLITE_ROW) {
+      events.push_back({q.column_text(0), q.column_text(1), q.column_text(2)});
+    }
+    if (rc != SQLITE_DONE) return error("read raw events");
+    return events;
   }
 
   Result<DayActivity> activity_locked(const std::string& from_day, const std::string& to_day) {

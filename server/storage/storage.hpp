@@ -33,6 +33,7 @@ struct AggregateKey {
   friend bool operator<(const AggregateKey& a, const AggregateKey& b) {
     return std::tie(a.day, a.app, a.metric, a.dim) < std::tie(b.day, b.app, b.metric, b.dim);
   }
+  friend bool operator==(const AggregateKey&, const AggregateKey&) = default;
 };
 
 // The app of counters that belong to no single app: distinct installations of all apps
@@ -96,6 +97,14 @@ struct DayActivity {
   std::vector<SignatureRow> signatures;
 };
 
+// What the stats of a range are computed from, read at one moment: the aggregates, the raw
+// events not rolled up yet, and the distinct-installation counts of the days not closed yet.
+struct RangeSnapshot {
+  AggregateRows aggregates;
+  std::vector<StoredEvent> raw_events;
+  DayActivity open_activity;
+};
+
 struct RollupReport {
   std::size_t events_rolled_up = 0;
   std::size_t days_closed = 0;
@@ -148,6 +157,10 @@ class Storage {
   // Distinct-installation counts of the days in [from_day, to_day] that are not closed yet.
   virtual Result<DayActivity> open_activity(const std::string& from_day,
                                             const std::string& to_day) = 0;
+  // The three above in one read transaction, so that an aggregation run in between cannot
+  // make an answer miss the events it moved or the day it closed.
+  virtual Result<RangeSnapshot> read_range(const std::string& from_day,
+                                           const std::string& to_day) = 0;
 
   virtual Result<StorageCounts> counts() = 0;
   // A cheap round trip, for /healthz.

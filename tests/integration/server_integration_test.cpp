@@ -264,6 +264,15 @@ TEST_P(ServerIntegration, AStatsTokenFileGuardsStatsExportsAndReports) {
   EXPECT_EQ(server->process().err().find("s3cr3t"), std::string::npos);
 }
 
+TEST(ServerOptions, AnEmptyStatsTokenIsRefusedRatherThanLeavingTheStatsPublic) {
+  TempDir dir;
+  RunResult r = run_process({build_bin("dollhouse-telemetry-server"), "--listen", "127.0.0.1:0",
+                             "--database", dir.file("server.db"), "--stats-token", ""},
+                            base_env(dir.path()), "", std::chrono::seconds(30));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--stats-token: the token is empty"), std::string::npos) << r.err;
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, ServerIntegration, ::testing::Values("sqlite", "postgresql"),
                          [](const auto& param_info) { return param_info.param; });
 

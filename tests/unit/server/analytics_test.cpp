@@ -106,6 +106,36 @@ TEST_F(Analytics, CrashFreeRatesPerVersionAndTopSignaturesAtLeastKInstallationsR
   EXPECT_EQ(late["installationDays"], 7);
 }
 
+TEST_F(Analytics, ADayClosedUnderALowerKShowsNoMoreThanTheKInForceNow) {
+  send(1, {module_crash()});
+  send(2, {module_crash()});
+  // The day closes with k = 1 (as a server started with --min-installations 1 would) ...
+  clock_.advance(25h);
+  RetentionPolicy lax;
+  lax.min_installations = 1;
+  ASSERT_TRUE(run_aggregation(*storage_, clock_.now(), lax).is_ok());
+  // ... and this server, with k = 3, still folds the signature two installations reported.
+  const json body = crashes();
+  EXPECT_EQ(body["top"], json::array());
+  EXPECT_EQ(body["other"]["crash"], 2);
+  Response csv = request("GET", "/api/v1/export",
+                         {{"dataset", "crashes"}, {"from", "2025-01-13"}, {"to", "2025-01-13"}});
+  EXPECT_EQ(csv.body.find("Cannot find module"), std::string::npos) << csv.body;
+  EXPECT_NE(csv.body.find("signatures.crash,other,2"), std::string::npos) << csv.body;
+}
+
+TEST(WeeklySummaries, CountForTheWeekTheirWeekStartNamesAsADateOrATimestamp) {
+  for (const char* start :
+       {"2025-01-13", "2025-01-12T22:00:00Z", "2025-01-13T05:00:00Z", "2025-01-15"}) {
+    json e = weekly();
+    e["weekStart"] = start;
+    e["app"] = "a";
+    AggregateRows rows;
+    roll_up_event("2025-01-21", e, rows);
+    EXPECT_EQ(rows.count({"2025-01-21", "a", "weekly.summaries", "2025-01-13"}), 1u) << start;
+  }
+}
+
 TEST_F(Analytics, EveryViewCanBeNarrowedToOneAppAndAllAppsCountAnInstallationOnce) {
   send(1, {installation(), crash()}, "1.0", "alpha");
   send(1, {installation()}, "7.0", "beta");  // the same installation runs a second app
@@ -325,6 +355,7 @@ TEST_F(Analytics, TheWeeklyReportGivesAWeekAndItsChangeFromTheWeekBefore) {
   EXPECT_NE(page.body.find("../report.js"), std::string::npos);
   EXPECT_EQ(request("GET", "/reports/2025-W99").status, 404);
   EXPECT_EQ(request("GET", "/report.js").content_type, "text/javascript; charset=utf-8");
+  EXPECT_EQ(request("GET", "/pages.js").content_type, "text/javascript; charset=utf-8");
 }
 
 TEST(IsoWeeks, LabelsAndMondaysAgree) {
@@ -370,6 +401,9 @@ TEST_F(TokenGuarded, StatsExportsAndReportsNeedTheBearerTokenButIngestAndThePage
     }
     Response ok = request("GET", path, query, "Bearer correct-horse-battery-staple");
     EXPECT_EQ(ok.status, 200) << path << ok.body;
+    // The scheme's name is case-insensitive; the token is not.
+    EXPECT_EQ(request("GET", path, query, "bearer correct-horse-battery-staple").status, 200);
+    EXPECT_EQ(request("GET", path, query, "Bearer CORRECT-horse-battery-staple").status, 401);
   }
   EXPECT_EQ(json::parse(request("GET", "/api/v1/stats/installations", {{"days", "1"}},
                                 "Bearer correct-horse-battery-staple")

@@ -323,6 +323,30 @@ TEST_P(StorageContract, ADayIsClosedOnceAndItsDistinctCountsNeverChange) {
   EXPECT_EQ(at_key(*rows, "errors.kind", "crash"), 4);
 }
 
+TEST_P(StorageContract, ARangeIsReadAtOneMomentAsTheThreeReadsWouldGiveIt) {
+  for (long i = 1; i <= 2; ++i) {
+    ASSERT_TRUE(storage_
+                    ->ingest_batch(make_batch(
+                        uuid(100 + i), uuid(i), t0_ + 30h * (i - 1),
+                        {new_event(stamp(crash(), uuid(i)), i == 1 ? "2025-01-13" : "2025-01-14")}))
+                    .is_ok());
+  }
+  ASSERT_TRUE(run_aggregation(*storage_, t0_ + 25h, RetentionPolicy{}).is_ok());
+  auto snap = storage_->read_range("2025-01-01", "2025-01-31");
+  ASSERT_TRUE(snap.is_ok()) << snap.status().message();
+  auto rows = storage_->aggregates("2025-01-01", "2025-01-31");
+  auto raw = storage_->raw_events("2025-01-01", "2025-01-31");
+  auto open = storage_->open_activity("2025-01-01", "2025-01-31");
+  ASSERT_TRUE(rows.is_ok() && raw.is_ok() && open.is_ok());
+  EXPECT_EQ(snap->aggregates, *rows);
+  EXPECT_FALSE(snap->aggregates.empty());  // the closed 13th
+  ASSERT_EQ(snap->raw_events.size(), 1u);  // the 14th's crash, not due yet
+  EXPECT_EQ(snap->raw_events[0].day, "2025-01-14");
+  ASSERT_EQ(snap->open_activity.activity.size(), open->activity.size());
+  EXPECT_EQ(activity_of(snap->open_activity, kAllApps, "", "2025-01-14").crashed, 1);
+  EXPECT_EQ(activity_of(snap->open_activity, kAllApps, "", "2025-01-13").active, 0);
+}
+
 TEST_P(StorageContract, SignaturesFewerInstallationsReportedAreFoldedAtClose) {
   // Two installations report a rare crash: below k = 3 its text is never stored.
   for (long i = 1; i <= 2; ++i) {
@@ -431,6 +455,8 @@ TEST(SqliteStorage, ADatabaseOfTheFormerSchemaIsMigratedKeepingEveryCounterAndRa
   rows = (*opened)->aggregates("2025-01-13", "2025-01-13");
   EXPECT_EQ(rows->at({"2025-01-13", "", "installations", "total"}), 1);
   EXPECT_EQ(rows->at({"2025-01-13", kAllApps, "activity.active", "total"}), 1);
+  EXPECT_EQ(rows->at({"2025-01-13", "", "activity.active", "total"}), 1);
+  EXPECT_EQ(rows->count({"2025-01-13", "", "activity.active.version", ""}), 0u);
   // Opening it again changes nothing.
   opened->reset();
   auto again = open_storage(path);
