@@ -68,7 +68,7 @@ struct Server {
     check(opened.is_ok(), "cannot open the server's storage");
     storage = std::move(*opened);
     ctx.reset(new server::ServerContext{
-        *storage, clock, scrubber, bucket, server::Limits{}, {}, clock.now()});
+        *storage, clock, scrubber, bucket, server::Limits{}, {}, clock.now(), ""});
   }
 
   dollhouse::testing::TempDir dir;

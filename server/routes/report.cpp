@@ -79,7 +79,7 @@ Response handle_weekly_report(ServerContext& ctx, const Request& req) {
     monday = add_days(iso_week_monday(utc_day(ctx.clock.now())), -7);
   }
   std::string app;
-  if (auto a = req.query.find("app"); a != req.query.end() && a->second != "all") app = a->second;
+  if (auto bad = parse_app(req, app)) return *bad;
 
   const std::string previous = add_days(monday, -7);
   auto rows = load_rows(ctx, previous, add_days(monday, kSummaryDays - 1));

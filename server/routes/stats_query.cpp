@@ -9,6 +9,7 @@
 #include <cmath>
 #include <set>
 
+#include "privacy/vocabulary.hpp"
 #include "server/aggregation/rollup.hpp"
 
 namespace dollhouse::server {
@@ -115,10 +116,19 @@ std::optional<Response> parse_stats_query(const ServerContext& ctx, const Reques
                            "at most " + std::to_string(ctx.limits.max_stats_days) + " days");
   }
   out.days = days_between(utc_day(from_t), utc_day(to_t));
-  out.app.clear();
-  if (auto app = req.query.find("app"); app != req.query.end() && app->second != "all") {
-    out.app = app->second;
+  return parse_app(req, out.app);
+}
+
+std::optional<Response> parse_app(const Request& req, std::string& out) {
+  out.clear();
+  auto app = req.query.find("app");
+  if (app == req.query.end() || app->second.empty() || app->second == "all") return std::nullopt;
+  if (!privacy::is_app_name(app->second)) {
+    return Response::error(400, "invalid_app",
+                           "app must be an app's name (letters, digits and -_.@/, at most " +
+                               std::to_string(privacy::kMaxAppNameLength) + ") or all");
   }
+  out = app->second;
   return std::nullopt;
 }
 

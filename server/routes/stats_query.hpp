@@ -37,6 +37,10 @@ struct StatsQuery {
 std::optional<Response> parse_stats_query(const ServerContext& ctx, const Request& req,
                                           StatsQuery& out);
 
+// The request's app: "" for all (no app, empty, or "all"), else a valid app name; on anything
+// else the 400 to send.
+std::optional<Response> parse_app(const Request& req, std::string& out);
+
 // Every day from `from` to `to` (YYYY-MM-DD), or nothing when either is not a date.
 std::vector<std::string> days_between(const std::string& from, const std::string& to);
 // `day` moved by `n` days; "" when it is not a date.

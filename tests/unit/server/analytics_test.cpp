@@ -162,6 +162,15 @@ TEST_F(Analytics, EveryViewCanBeNarrowedToOneAppAndAllAppsCountAnInstallationOnc
   const json apps = stats("apps", "2025-01-13", "2025-01-13");
   EXPECT_EQ(apps["apps"], json::parse(R"([{"name":"alpha","label":"alpha","events":2},
                                           {"name":"beta","label":"beta","events":2}])"));
+  // A name no app can have is refused, not echoed back.
+  for (const std::string& bad :
+       {std::string("dollhouse\xff"), std::string("two words"), std::string(65, 'a')}) {
+    for (const char* path : {"/api/v1/stats/crashes", "/api/v1/export", "/api/v1/reports/weekly"}) {
+      Response r = request("GET", path, {{"app", bad}, {"dataset", "errors"}});
+      EXPECT_EQ(r.status, 400) << path;
+      EXPECT_NE(r.body.find("invalid_app"), std::string::npos) << r.body;
+    }
+  }
   // An app nobody sent: zeros, not an error.
   EXPECT_EQ(stats("installations", "2025-01-13", "2025-01-13", "gamma")["total"], 0);
 
