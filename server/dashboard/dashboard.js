@@ -190,23 +190,9 @@ function crashSection(crashes) {
           { metric: `crashes.byVersion.${v.version}.crashes`, value: v.crashes },
           { metric: `crashes.byVersion.${v.version}.errors`, value: v.errors },
         ]), "No installations were active in this range.");
-  const rows = crashes.top.map((c, i) => [
-    c.kind, c.category || "–", c.component || "–", c.message || "–",
-    { metric: `crashes.top.${i}.events`, value: c.events },
-    { metric: `crashes.top.${i}.installationDays`, value: c.installationDays },
-  ]);
-  for (const kind of ["crash", "error"]) {
-    if (crashes.other[kind]) {
-      rows.push([kind, "other", "", `reported by fewer than ${crashes.minInstallations} installations a day`,
-                 { metric: `crashes.other.${kind}`, value: crashes.other[kind] }, "–"]);
-    }
-  }
-  document.getElementById("top-note").textContent =
-    `(a message is shown once ${crashes.minInstallations} installations reported it on one day)`;
-  table(document.getElementById("table-top-crashes"),
-        [{ title: "Kind" }, { title: "Category" }, { title: "Component" }, { title: "Message", cls: "msg" },
-         { title: "Events", num: true }, { title: "Installation-days", num: true }], rows,
-        "No crashes or errors in this range.");
+  crashTable(document.getElementById("table-top-crashes"), document.getElementById("top-note"),
+             crashes.top, crashes.other, crashes.minInstallations, "crashes.top", "crashes.other",
+             "No crashes or errors in this range.");
 }
 
 function activitySection(act) {
@@ -232,15 +218,6 @@ function activitySection(act) {
 }
 
 const DATASETS = ["installations", "platforms", "errors", "updates", "usage", "crashes", "activity", "ingest"];
-
-// The ISO week ("2025-W03") of a date "YYYY-MM-DD".
-function isoWeek(day) {
-  const d = new Date(`${day}T00:00:00Z`);
-  const thursday = new Date(d.getTime() + (3 - ((d.getUTCDay() + 6) % 7)) * 86400000);
-  const jan1 = Date.UTC(thursday.getUTCFullYear(), 0, 1);
-  const week = Math.floor((thursday.getTime() - jan1) / 86400000 / 7) + 1;
-  return `${thursday.getUTCFullYear()}-W${String(week).padStart(2, "0")}`;
-}
 
 function links(from, to, app) {
   const q = new URLSearchParams({ from, to });

@@ -63,3 +63,33 @@ function table(target, columns, rows, message) {
   wrap.append(t);
   target.replaceChildren(wrap);
 }
+
+// The ISO week ("2025-W03") of a date "YYYY-MM-DD".
+function isoWeek(day) {
+  const d = new Date(`${day}T00:00:00Z`);
+  const thursday = new Date(d.getTime() + (3 - ((d.getUTCDay() + 6) % 7)) * 86400000);
+  const jan1 = Date.UTC(thursday.getUTCFullYear(), 0, 1);
+  const week = Math.floor((thursday.getTime() - jan1) / 86400000 / 7) + 1;
+  return `${thursday.getUTCFullYear()}-W${String(week).padStart(2, "0")}`;
+}
+
+// The table of top crash and error signatures, with what fewer than k installations reported
+// folded into one "other" row per kind. `prefix` names the numbers as the answer does
+// ("crashes.top" and "crashes.other", or "topCrashes" and "otherCrashes").
+function crashTable(target, note, top, other, k, prefix, otherPrefix, message) {
+  const rows = top.map((c, i) => [
+    c.kind, c.category || "–", c.component || "–", c.message || "–",
+    { metric: `${prefix}.${i}.events`, value: c.events },
+    { metric: `${prefix}.${i}.installationDays`, value: c.installationDays },
+  ]);
+  for (const kind of ["crash", "error"]) {
+    if (other[kind]) {
+      rows.push([kind, "other", "", `reported by fewer than ${k} installations a day`,
+                 { metric: `${otherPrefix}.${kind}`, value: other[kind] }, "–"]);
+    }
+  }
+  note.textContent = `(a message is shown once ${k} installations reported it on one day)`;
+  table(target,
+        [{ title: "Kind" }, { title: "Category" }, { title: "Component" }, { title: "Message", cls: "msg" },
+         { title: "Events", num: true }, { title: "Installation-days", num: true }], rows, message);
+}

@@ -56,23 +56,9 @@ function render(r) {
           { metric: `versions.${v.version}.crashes`, value: v.crashes },
           { metric: `versions.${v.version}.errors`, value: v.errors },
         ]), "No installation was active this week.");
-  const top = r.topCrashes.map((c, i) => [
-    c.kind, c.category || "–", c.component || "–", c.message || "–",
-    { metric: `topCrashes.${i}.events`, value: c.events },
-    { metric: `topCrashes.${i}.installationDays`, value: c.installationDays },
-  ]);
-  for (const kind of ["crash", "error"]) {
-    if (r.otherCrashes[kind]) {
-      top.push([kind, "other", "", `reported by fewer than ${r.minInstallations} installations a day`,
-                { metric: `otherCrashes.${kind}`, value: r.otherCrashes[kind] }, "–"]);
-    }
-  }
-  document.getElementById("report-top-note").textContent =
-    `(a message is shown once ${r.minInstallations} installations reported it on one day)`;
-  table(document.getElementById("report-top"),
-        [{ title: "Kind" }, { title: "Category" }, { title: "Component" }, { title: "Message", cls: "msg" },
-         { title: "Events", num: true }, { title: "Installation-days", num: true }], top,
-        "No crashes or errors this week.");
+  crashTable(document.getElementById("report-top"), document.getElementById("report-top-note"),
+             r.topCrashes, r.otherCrashes, r.minInstallations, "topCrashes", "otherCrashes",
+             "No crashes or errors this week.");
   counts(document.getElementById("report-features"), r.features, "features", "Feature",
          "No weekly summaries for this week yet (they arrive once the week has closed).");
   document.getElementById("method").textContent =
@@ -82,13 +68,9 @@ function render(r) {
     "raw events are kept at most 24 hours and never published.";
 }
 
-// The week before or after "YYYY-Www", from its Monday.
+// The ISO week `days` days from `monday`.
 function weekOf(monday, days) {
-  const d = new Date(Date.parse(`${monday}T00:00:00Z`) + days * 86400000);
-  const thursday = new Date(d.getTime() + 3 * 86400000);
-  const jan1 = Date.UTC(thursday.getUTCFullYear(), 0, 1);
-  const week = Math.floor((thursday.getTime() - jan1) / 86400000 / 7) + 1;
-  return `${thursday.getUTCFullYear()}-W${String(week).padStart(2, "0")}`;
+  return isoWeek(new Date(Date.parse(`${monday}T00:00:00Z`) + days * 86400000).toISOString().slice(0, 10));
 }
 
 async function load() {

@@ -6,7 +6,6 @@
 // quoted, quotes doubled); text that a spreadsheet would run as a formula (starting with = + -
 // @ or a tab) gets a leading apostrophe. docs/server.md lists the datasets and their metrics.
 #include <array>
-#include <cmath>
 #include <string_view>
 
 #include "server/routes/routes.hpp"
@@ -109,9 +108,7 @@ Response handle_export(ServerContext& ctx, const Request& req) {
     if (!query.app.empty() && key.app != query.app) continue;
     if (!in_dataset(*dataset, key.metric)) continue;
     // Exact, so that adding exported rows up gives the API's figures.
-    const json number = std::floor(value) == value && std::fabs(value) < 9e15
-                            ? json(static_cast<std::int64_t>(value))
-                            : json(value);
+    const json number = exact_number(value);
     if (format == "json") {
       out_rows.push_back({{"date", key.day},
                           {"app", key.app},

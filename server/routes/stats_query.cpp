@@ -219,9 +219,13 @@ json StatsView::top(const std::string& metric, std::size_t limit) const {
   return out;
 }
 
-json stats_number(double v) {
+json exact_number(double v) {
   if (std::floor(v) == v && std::fabs(v) < 9e15) return static_cast<std::int64_t>(v);
-  return std::round(v * 100.0) / 100.0;
+  return v;
+}
+
+json stats_number(double v) {
+  return exact_number(std::floor(v) == v ? v : std::round(v * 100.0) / 100.0);
 }
 
 json stats_ratio(double num, double den) {

@@ -86,6 +86,8 @@ class StatsView {
   StatsQuery query_;
 };
 
+// A JSON number: integers as integers, other values as they are.
+nlohmann::json exact_number(double v);
 // A JSON number: integers exactly, other values rounded to two decimals.
 nlohmann::json stats_number(double v);
 // num / den as stats_number, null when den is 0.

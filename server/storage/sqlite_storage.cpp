@@ -210,29 +210,8 @@ class SqliteStorage final : public Storage {
     std::lock_guard lock(mutex_);
     // A read transaction: the same snapshot also against another process writing the file.
     if (Status st = exec("BEGIN"); !st) return st;
-    RangeSnapshot snap;
-    Status st = Status::ok();
-    if (auto a = aggregates_locked(from_day, to_day)) {
-      snap.aggregates = std::move(*a);
-    } else {
-      st = a.status();
-    }
-    if (st) {
-      if (auto r = raw_events_locked(from_day, to_day)) {
-        snap.raw_events = std::move(*r);
-      } else {
-        st = r.status();
-      }
-    }
-    if (st) {
-      if (auto o = activity_locked(from_day, to_day)) {
-        snap.open_activity = std::move(*o);
-      } else {
-        st = o.status();
-      }
-    }
-    if (Status fin = finish(st.is_ok()); !fin) return fin;
-    if (!st) return st;
+    Result<RangeSnapshot> snap = range_locked(from_day, to_day);
+    if (Status fin = finish(snap.is_ok()); !fin) return fin;
     return snap;
   }
 
@@ -300,6 +279,16 @@ class SqliteStorage final : public Storage {
       if (up.step() != SQLITE_DONE) return error("add aggregates");
     }
     return Status::ok();
+  }
+
+  Result<RangeSnapshot> range_locked(const std::string& from_day, const std::string& to_day) {
+    auto aggregates = aggregates_locked(from_day, to_day);
+    if (!aggregates) return aggregates.status();
+    auto raw = raw_events_locked(from_day, to_day);
+    if (!raw) return raw.status();
+    auto open = activity_locked(from_day, to_day);
+    if (!open) return open.status();
+    return RangeSnapshot{std::move(*aggregates), std::move(*raw), std::move(*open)};
   }
 
   Result<AggregateRows> aggregates_locked(const std::string& from_day, const std::string& to_day) {

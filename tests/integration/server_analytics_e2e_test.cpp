@@ -136,23 +136,25 @@ class InProcessServer {
 
 // ---- The apps ---------------------------------------------------------------------------------
 
-telemetry::FailureEvent common_crash() {
+telemetry::FailureEvent failure(std::string type, std::string category, std::string message,
+                                std::string component, bool recovered) {
   telemetry::FailureEvent e;
-  e.error_type = "startup";
-  e.error_category = "MODULE_NOT_FOUND";
-  e.error_message = "Cannot find module '/home/alice/.dollhouse/portfolio/indexer.js'";
-  e.component = "PortfolioIndexer";
-  e.recovered = false;
+  e.error_type = std::move(type);
+  e.error_category = std::move(category);
+  e.error_message = std::move(message);
+  e.component = std::move(component);
+  e.recovered = recovered;
   return e;
 }
 
+telemetry::FailureEvent common_crash() {
+  return failure("startup", "MODULE_NOT_FOUND",
+                 "Cannot find module '/home/alice/.dollhouse/portfolio/indexer.js'",
+                 "PortfolioIndexer", false);
+}
+
 telemetry::FailureEvent rare_crash() {
-  telemetry::FailureEvent e;
-  e.error_type = "runtime";
-  e.error_category = "ERR_INVALID_STATE";
-  e.error_message = "memory store closed twice";
-  e.component = "MemoryStore";
-  return e;
+  return failure("runtime", "ERR_INVALID_STATE", "memory store closed twice", "MemoryStore", false);
 }
 
 // One day of the C++ app on one installation: a Client for that day's version, its events,
@@ -178,13 +180,8 @@ void run_app_day(const DaemonHarness& daemon, int install, int day) {
     ASSERT_TRUE(client.track_crash(rare_crash()));
   }
   if (errs(install, day)) {
-    telemetry::FailureEvent e;
-    e.error_type = "runtime";
-    e.error_category = "ETIMEDOUT";
-    e.error_message = "request to api.github.com timed out";
-    e.component = "GitHubAuth";
-    e.recovered = true;
-    ASSERT_TRUE(client.track_error(e));
+    ASSERT_TRUE(client.track_error(failure(
+        "runtime", "ETIMEDOUT", "request to api.github.com timed out", "GitHubAuth", true)));
   }
   telemetry::Usage usage;
   usage.counters = {{"personasUsed", 2}, {"skillsUsed", 1}};
