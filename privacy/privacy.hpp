@@ -49,8 +49,9 @@ class Scrubber {
   Scrubber& operator=(Scrubber&&) noexcept;
 
   // Replaces personal data in free text with stable placeholders: <user>, <email>, <ip>, <mac>,
-  // <secret>, <host>. Linear in the size of text.
-  std::string scrub(std::string_view text) const;
+  // <secret>, <host>. Linear in the size of text. `settled`, when given, says whether the
+  // result is known clean: then detect() on it is empty, and need not run.
+  std::string scrub(std::string_view text, bool* settled = nullptr) const;
 
   // The name of the first detector that still finds personal data in text ("email", "ipv4",
   // "home_path", "token", ...), or an empty string when text is clean. Never returns content.

@@ -141,6 +141,13 @@ const std::vector<Field>& stamped_fields() {
   return kFields;
 }
 
+bool is_stamped_name(const std::string& name) {
+  for (const auto& f : stamped_fields()) {
+    if (f.name == name) return true;
+  }
+  return false;
+}
+
 std::string join(const std::vector<std::string>& values) {
   std::string out;
   for (const auto& v : values) out += (out.empty() ? "" : "|") + v;
@@ -203,17 +210,20 @@ class Validator {
   explicit Validator(const Scrubber& scrubber) : scrubber_(scrubber) {}
 
   // Copies the allowed fields of `in` into `out`; false (with rejection_ set) on the first
-  // field at fault.
+  // field at fault. Members whose name `skip` gives true are not looked at, as if absent.
+  using Skip = bool (*)(const std::string& name);
   bool object(const json& in, const std::vector<Field>& fields, const std::string& prefix,
-              json& out) {
+              json& out, Skip skip = nullptr) {
     for (const auto& [key, value] : in.items()) {
+      if (skip != nullptr && skip(key)) continue;
       bool known = false;
       for (const auto& f : fields) known = known || f.name == key;
       if (!known) ++dropped_;
     }
     for (const auto& f : fields) {
       const std::string path = prefix + "/" + f.name;
-      const auto it = in.find(f.name);
+      auto it = in.find(f.name);
+      if (it != in.end() && skip != nullptr && skip(f.name)) it = in.end();
       if (it == in.end() || (it->is_null() && !f.required)) {
         if (f.required)
           return reject(path, expected_of(f), "required field " + path + " is missing");
@@ -240,10 +250,15 @@ class Validator {
 
   // `text` is free text without control characters (without_control_characters).
   bool free_text(const std::string& text, const Field& f, const std::string& path, json& out) {
-    std::string clean = scrubber_.scrub(text);
+    bool settled = false;
+    std::string clean = scrubber_.scrub(text, &settled);
     const std::size_t limit = f.type == Type::kMessage ? kMaxMessageLength : kMaxShortTextLength;
-    clean = std::string(detail::cut_utf8(clean, limit));
-    const std::string detector = scrubber_.detect(clean);
+    const std::size_t kept = detail::cut_utf8(clean, limit).size();
+    // Cutting can complete a pattern at the new end ("ip-10-0-0-1x" cut before the "x"), so only
+    // text that scrubbing left settled and the cut left whole is known clean.
+    const bool whole = kept == clean.size();
+    if (!whole) clean.resize(kept);
+    const std::string detector = settled && whole ? std::string() : scrubber_.detect(clean);
     if (!detector.empty()) {
       return reject(path, detector, "personal data remained in " + path + " after scrubbing",
                     RejectionCode::kPiiDetected);
@@ -342,9 +357,8 @@ class Validator {
 Outcome process(const json& event, const Scrubber& scrubber, bool from_app) {
   Outcome outcome;
   Validator validator(scrubber);
-  const std::string type_choices = from_app
-                                       ? "one of installation|update|crash|error"
-                                       : "one of installation|update|crash|error|weekly_summary";
+  const char* type_choices = from_app ? "one of installation|update|crash|error"
+                                      : "one of installation|update|crash|error|weekly_summary";
   if (!event.is_object()) {
     validator.reject("", "a JSON object", "an event must be a JSON object");
     outcome.rejection = validator.rejection_;
@@ -365,25 +379,22 @@ Outcome process(const json& event, const Scrubber& scrubber, bool from_app) {
   }
 
   // The app's view of the event: eventType plus its own fields. Stamped fields an app sends are
-  // ignored (and counted), so an app cannot forge or enrich them.
-  json own = json::object();
-  json stamped = json::object();
-  for (const auto& [key, value] : event.items()) {
-    if (key == "eventType") continue;
-    bool is_stamped = false;
-    for (const auto& f : stamped_fields()) is_stamped = is_stamped || f.name == key;
-    (is_stamped ? stamped : own)[key] = value;
-  }
-
+  // ignored (and counted), so an app cannot forge or enrich them. The event is read in place:
+  // its own fields are the members neither eventType nor stamped, the stamped ones the rest.
   json out = json::object();
   out["eventType"] = *type_it;
   bool ok = true;
   if (from_app) {
-    validator.dropped_ += stamped.size();
+    for (const auto& [key, value] : event.items()) {
+      if (is_stamped_name(key)) ++validator.dropped_;
+    }
   } else {
-    ok = validator.object(stamped, stamped_fields(), "", out);
+    ok = validator.object(event, stamped_fields(), "", out,
+                          [](const std::string& name) { return !is_stamped_name(name); });
   }
-  ok = ok && validator.object(own, *fields, "", out);
+  ok = ok && validator.object(event, *fields, "", out, [](const std::string& name) {
+         return name == "eventType" || is_stamped_name(name);
+       });
   outcome.dropped_fields = validator.dropped_;
   if (!ok) {
     outcome.rejection = validator.rejection_;

@@ -201,9 +201,10 @@ std::vector<Pass> make_identity_passes(const MachineIdentity& who) {
   if (matcher->literals.empty()) return {};
   matcher->any = std::make_unique<re2::RE2>(alternation, options);
   if (!matcher->any->ok()) throw std::logic_error("privacy: identity pattern does not compile");
-  return {Pass{"machine_identity", [matcher](std::string_view text, std::size_t from) {
-                 return matcher->find(text, from);
-               }}};
+  return {
+      Pass{"machine_identity",
+           [matcher](std::string_view text, std::size_t from) { return matcher->find(text, from); },
+           {}}};
 }
 
 }  // namespace dollhouse::privacy::detail

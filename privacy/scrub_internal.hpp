@@ -45,6 +45,10 @@ using FindFn = std::function<std::optional<Match>(std::string_view text, std::si
 struct Pass {
   std::string name;  // the detector name reported by Scrubber::detect
   FindFn find;
+  // The RE2 pattern of a regex pass (make_regex_pass), empty for a hand-written scanner. A regex
+  // pass whose pattern matches nowhere in a text cannot fire on it: the Scrubber asks one
+  // RE2::Set of all the patterns which those are, in one scan, and runs only the others.
+  std::string pattern;
 };
 
 // Decides what to do with one RE2 match: `groups[0]` is the whole match, `groups[i]` the i-th

@@ -239,8 +239,8 @@ std::vector<Pass> make_network_passes() {
         }
         return std::string(kMacPlaceholder);
       }));
-  passes.push_back(Pass{"ipv6", &find_ipv6});
-  passes.push_back(Pass{"ipv4", &find_ipv4});
+  passes.push_back(Pass{"ipv6", &find_ipv6, {}});
+  passes.push_back(Pass{"ipv4", &find_ipv4, {}});
   return passes;
 }
 

@@ -98,7 +98,7 @@ constexpr std::string_view kPairTail =
 
 std::vector<Pass> make_secret_passes() {
   std::vector<Pass> passes;
-  passes.push_back(Pass{"private_key", &find_private_key});
+  passes.push_back(Pass{"private_key", &find_private_key, {}});
 
   // scheme://user:password@host: the whole userinfo goes. "git@" (the SSH convention) is kept.
   passes.push_back(

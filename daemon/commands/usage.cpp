@@ -64,11 +64,9 @@ void handle_usage(CommandContext& ctx, const std::shared_ptr<Connection>& connec
   if (!id.is_null()) connection->begin_storage_request();
   storage.post([=, &storage, &apps](StorageContext& sc) {
     bool saved = false;
-    if (auto weeks = sc.store.usage_weeks()) {
+    if (auto stored = sc.store.usage_week(key)) {
       UsageWeek week;
-      if (auto it = weeks->find(key); it != weeks->end()) {
-        week = usage_week_from_json(json::parse(it->second, nullptr, false));
-      }
+      if (stored->has_value()) week = usage_week_from_json(json::parse(**stored, nullptr, false));
       std::size_t skipped = fold_usage(week, pos.day_index, counters, timings);
       sc.count(counter::kFieldsDroppedUnknown, static_cast<std::int64_t>(skipped));
       json data = usage_week_to_json(week);

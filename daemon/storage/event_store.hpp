@@ -130,6 +130,8 @@ class EventStore {
 
   // Usage rollups not yet closed, by week and app -> the running totals as JSON text.
   virtual Result<std::map<UsageKey, std::string>> usage_weeks() = 0;
+  // One of them, when it is there.
+  virtual Result<std::optional<std::string>> usage_week(const UsageKey& key) = 0;
   virtual Status put_usage_week(const UsageKey& key, const std::string& data) = 0;
   virtual Status delete_usage_week(const UsageKey& key) = 0;
   virtual Status delete_all_usage() = 0;

@@ -47,6 +47,11 @@ ALTER TABLE events ADD COLUMN app TEXT NOT NULL DEFAULT '';
 UPDATE events SET app = COALESCE(json_extract(body, '$.app'), '') WHERE json_valid(body);
 CREATE INDEX events_by_app ON events (app, sent);
 )sql",
+    // 4: the open batch found without walking the unsent events (the uploader asks before
+    // every batch; a long queue made that a scan of all of it).
+    R"sql(
+CREATE INDEX events_open_batch ON events (id) WHERE sent = 0 AND batch_id IS NOT NULL;
+)sql",
 };
 static_assert(std::size(kMigrations) == SqliteEventStore::kSchemaVersion);
 
@@ -282,6 +287,7 @@ Status SqliteEventStore::exec(const char* sql) {
 }
 
 SqliteEventStore::Statement& SqliteEventStore::prepared(const char* sql) {
+  // Keyed by the literal's address: the same text always comes from the same literal.
   auto& slot = statements_[sql];
   // One that failed to prepare (the database was busy or damaged) is tried again.
   if (!slot || !slot->prepared()) slot = std::make_unique<Statement>(db_, sql);
@@ -325,6 +331,7 @@ Status SqliteEventStore::commit() {
 }
 void SqliteEventStore::rollback() {
   if (!sqlite3_get_autocommit(db_)) (void)exec("ROLLBACK");
+  totals_known_ = false;
   deletion_in_transaction_ = false;
   if (disk_full_) make_room_after_failure();
 }
@@ -333,6 +340,7 @@ void SqliteEventStore::apply_local_deletion() {
   Statement& events = prepared("DELETE FROM events WHERE id <= ?1");
   ResetOnExit reset(events);
   events.bind(1, hidden_through_id_);
+  totals_known_ = false;
   if (events.step() != SQLITE_DONE) {
     (void)error("delete events");
     return;
@@ -389,6 +397,10 @@ Status SqliteEventStore::append(std::int64_t created_ms, const std::string& even
   s.bind(5, app);
   if (s.step() != SQLITE_DONE) return error("insert event");
   ++messages_;
+  if (totals_known_) {
+    ++total_events_;
+    total_bytes_ += static_cast<std::int64_t>(body.size());
+  }
   return Status::ok();
 }
 
@@ -470,6 +482,7 @@ Result<std::int64_t> SqliteEventStore::delete_unsent_of_app(const std::string& a
   Statement& s = prepared("DELETE FROM events WHERE sent = 0 AND app = ?1");
   ResetOnExit reset(s);
   s.bind(1, app);
+  totals_known_ = false;
   if (s.step() != SQLITE_DONE) return error("delete an app's unsent events");
   return static_cast<std::int64_t>(sqlite3_changes(db_));
 }
@@ -477,6 +490,7 @@ Result<std::int64_t> SqliteEventStore::delete_unsent_of_app(const std::string& a
 Result<std::int64_t> SqliteEventStore::delete_all() {
   Statement& s = prepared("DELETE FROM events");
   ResetOnExit reset(s);
+  totals_known_ = false;
   if (s.step() != SQLITE_DONE) return error("delete events");
   return static_cast<std::int64_t>(sqlite3_changes(db_));
 }
@@ -502,6 +516,7 @@ Result<std::int64_t> SqliteEventStore::delete_unsent(const std::optional<std::st
   Statement& s = prepared("DELETE FROM events WHERE sent = 0 AND (?1 IS NULL OR event_type = ?1)");
   ResetOnExit reset(s);
   if (event_type) s.bind(1, *event_type);
+  totals_known_ = false;
   if (s.step() != SQLITE_DONE) return error("delete unsent events");
   return static_cast<std::int64_t>(sqlite3_changes(db_));
 }
@@ -514,6 +529,7 @@ Result<std::int64_t> SqliteEventStore::remove_unsent_field(const std::string& ev
   ResetOnExit reset(s);
   s.bind(1, event_type);
   s.bind(2, json_path);
+  totals_known_ = false;
   if (s.step() != SQLITE_DONE) return error("remove a field from unsent events");
   return static_cast<std::int64_t>(sqlite3_changes(db_));
 }
@@ -534,20 +550,24 @@ Result<Eviction> SqliteEventStore::evict_older_than(std::int64_t cutoff_ms) {
   Statement& s = prepared("DELETE FROM events WHERE created_ms < ?1");
   ResetOnExit reset(s);
   s.bind(1, cutoff_ms);
+  totals_known_ = false;
   if (s.step() != SQLITE_DONE) return error("evict old events");
   return e;
 }
 
 Result<Eviction> SqliteEventStore::evict_to_fit(std::int64_t max_events, std::int64_t max_bytes) {
   Eviction e;
-  std::int64_t count = 0, bytes = 0;
-  {
+  // The totals are counted once and then kept up to date by append(); anything else that
+  // changes the table makes them count again here.
+  if (!totals_known_) {
     Statement& s = prepared("SELECT COUNT(*), COALESCE(SUM(bytes), 0) FROM events");
     ResetOnExit reset(s);
     if (s.step() != SQLITE_ROW) return error("count events");
-    count = s.int_col(0);
-    bytes = s.int_col(1);
+    total_events_ = s.int_col(0);
+    total_bytes_ = s.int_col(1);
+    totals_known_ = true;
   }
+  std::int64_t count = total_events_, bytes = total_bytes_;
   if (count <= max_events && bytes <= max_bytes) return e;
   // Walk from the oldest until what remains fits, then delete up to that id in one statement.
   std::int64_t last_id = -1;
@@ -566,7 +586,12 @@ Result<Eviction> SqliteEventStore::evict_to_fit(std::int64_t max_events, std::in
   Statement& s = prepared("DELETE FROM events WHERE id <= ?1");
   ResetOnExit reset(s);
   s.bind(1, last_id);
-  if (s.step() != SQLITE_DONE) return error("evict events over the size cap");
+  if (s.step() != SQLITE_DONE) {
+    totals_known_ = false;
+    return error("evict events over the size cap");
+  }
+  total_events_ = count;
+  total_bytes_ = bytes;
   return e;
 }
 
@@ -618,6 +643,17 @@ Result<std::map<UsageKey, std::string>> SqliteEventStore::usage_weeks() {
   while ((rc = s.step()) == SQLITE_ROW) out[usage_key_from_column(s.text_col(0))] = s.text_col(1);
   if (rc != SQLITE_DONE) return error("read usage");
   return out;
+}
+
+Result<std::optional<std::string>> SqliteEventStore::usage_week(const UsageKey& key) {
+  if (deletion_pending_ && !deletion_in_transaction_) return std::optional<std::string>();
+  Statement& s = prepared("SELECT data FROM usage_weeks WHERE week_start = ?1");
+  ResetOnExit reset(s);
+  s.bind(1, usage_key_column(key));
+  int rc = s.step();
+  if (rc == SQLITE_ROW) return std::optional<std::string>(s.text_col(0));
+  if (rc != SQLITE_DONE) return error("read usage");
+  return std::optional<std::string>();
 }
 
 Status SqliteEventStore::put_usage_week(const UsageKey& key, const std::string& data) {

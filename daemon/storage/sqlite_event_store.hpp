@@ -19,6 +19,7 @@
 
 #include <memory>
 #include <string>
+#include <unordered_map>
 
 #include "daemon/storage/event_store.hpp"
 
@@ -68,13 +69,14 @@ class SqliteEventStore final : public EventStore {
   Result<std::vector<PendingDeletion>> pending_deletions() override;
   Status finish_deletion(const std::string& install_id) override;
   Result<std::map<UsageKey, std::string>> usage_weeks() override;
+  Result<std::optional<std::string>> usage_week(const UsageKey& key) override;
   Status put_usage_week(const UsageKey& key, const std::string& data) override;
   Status delete_usage_week(const UsageKey& key) override;
   Status delete_all_usage() override;
   Status delete_usage_of_app(const std::string& app) override;
 
   // The schema version this code writes.
-  static constexpr int kSchemaVersion = 3;
+  static constexpr int kSchemaVersion = 4;
   // The WAL is checkpointed into the database once it holds this many pages (4 KiB each)
   // after a commit (SQLite's own default is 1000): the WAL stays small against a small disk.
   // While a full disk keeps that many out of the database file, writes are refused rather than
@@ -108,7 +110,11 @@ class SqliteEventStore final : public EventStore {
 
   sqlite3* db_;
   std::string path_;
-  std::map<std::string, std::unique_ptr<Statement>> statements_;
+  std::unordered_map<const char*, std::unique_ptr<Statement>> statements_;
+  // The number and bytes of all events in the table (evict_to_fit), while totals_known_.
+  bool totals_known_ = false;
+  std::int64_t total_events_ = 0;
+  std::int64_t total_bytes_ = 0;
   // A local deletion is in effect but not committed: reads leave out the events with an id up
   // to hidden_through_id_ (ids only grow) and every usage total.
   bool deletion_pending_ = false;

@@ -11,8 +11,8 @@ Result<UploadBatch> SqliteEventStore::take_batch(std::int64_t max_events, std::i
   UploadBatch batch;
   {
     Statement& s = prepared(
-        "SELECT batch_id FROM events WHERE sent = 0 AND batch_id IS NOT NULL AND id > ?1 "
-        "ORDER BY id LIMIT 1");
+        "SELECT batch_id FROM events INDEXED BY events_open_batch "
+        "WHERE sent = 0 AND batch_id IS NOT NULL AND id > ?1 ORDER BY id LIMIT 1");
     ResetOnExit reset(s);
     s.bind(1, deletion_pending_ ? hidden_through_id_ : 0);
     int rc = s.step();
@@ -77,6 +77,7 @@ Result<std::int64_t> SqliteEventStore::drop_batch(const std::string& batch_id) {
   Statement& s = prepared("DELETE FROM events WHERE batch_id = ?1 AND sent = 0");
   ResetOnExit reset(s);
   s.bind(1, batch_id);
+  totals_known_ = false;
   if (s.step() != SQLITE_DONE) return error("drop a batch");
   return static_cast<std::int64_t>(sqlite3_changes(db_));
 }

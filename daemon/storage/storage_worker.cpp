@@ -104,8 +104,8 @@ void StorageWorker::run_read(Task& task) {
   std::vector<std::function<void(const Status&)>> on_commit;
   // A deferred transaction only reads: it needs no space on disk and takes no write lock.
   Status status = store_->begin_read();
-  StorageContext ctx{*store_, counters_, clock_.now(), on_commit, false, last_write_error_, {}, {}};
-  auto counters_before = counters_;
+  StorageContext ctx{*store_,           counters_, clock_.now(), on_commit, false,
+                     last_write_error_, {},        {},           {},        {}};
   try {
     task(ctx);
   } catch (const std::exception& e) {
@@ -114,17 +114,17 @@ void StorageWorker::run_read(Task& task) {
   if (status) status = store_->commit();
   if (!status) store_->rollback();
   // A read must not change counters; any it did are kept for the next write.
-  if (counters_ != counters_before) counters_unsaved_ = true;
+  for (const auto& [name, n] : ctx.changes) unsaved_.insert(name);
   run_completions(on_commit, status);
 }
 
 void StorageWorker::run_writes(std::deque<Queued>::iterator first,
                                std::deque<Queued>::iterator last) {
   std::vector<std::function<void(const Status&)>> on_commit;
-  auto counters_before = counters_;
   Status status = store_->begin();
   const bool in_transaction = status.is_ok();
-  StorageContext ctx{*store_, counters_, clock_.now(), on_commit, false, last_write_error_, {}, {}};
+  StorageContext ctx{*store_,           counters_, clock_.now(), on_commit, false,
+                     last_write_error_, {},        {},           {},        {}};
   // Tasks run even when the transaction could not begin: they register the completions that
   // must hear about the failure (a reply, the uploader's next step), and their writes then
   // fail or commit one by one.
@@ -146,13 +146,16 @@ void StorageWorker::run_writes(std::deque<Queued>::iterator first,
                      evicted->removed, evicted->removed_unsent);
       }
     }
-    if (counters_unsaved_ || counters_ != counters_before) {
-      status = store_->save_counters(counters_);
+    if (!unsaved_.empty() || !ctx.changes.empty()) {
+      std::map<std::string, std::int64_t> changed;
+      for (const auto& name : unsaved_) changed.emplace(name, counters_[name]);
+      for (const auto& [name, n] : ctx.changes) changed.emplace(name, counters_[name]);
+      status = store_->save_counters(changed);
     }
     if (status) status = store_->commit();
   }
   if (status) {
-    counters_unsaved_ = false;
+    unsaved_.clear();
     if (!last_write_error_.empty()) {
       spdlog::info("the database takes writes again ({} more failed write batches before this)",
                    failure_log_.suppressed());
@@ -164,17 +167,25 @@ void StorageWorker::run_writes(std::deque<Queued>::iterator first,
     // those its tasks already counted as refused one by one. Counter updates, deletions and
     // queries are not messages of an app and are not counted.
     const std::string refused_name = counter::dropped(ipc::DropReason::kStorageError);
-    auto value_in = [&refused_name](const std::map<std::string, std::int64_t>& counters) {
-      auto it = counters.find(refused_name);
-      return it == counters.end() ? std::int64_t{0} : it->second;
-    };
+    auto counted = ctx.changes.find(refused_name);
     const std::int64_t refused =
-        store_->messages_in_transaction() + value_in(counters_) - value_in(counters_before);
+        store_->messages_in_transaction() + (counted == ctx.changes.end() ? 0 : counted->second);
     store_->rollback();
-    counters_ = std::move(counters_before);
-    if (refused > 0) counters_[refused_name] += refused;
-    for (const auto& [name, n] : ctx.facts) counters_[name] += n;
-    counters_unsaved_ = true;
+    // Back to the counters before the transaction, then what stands whatever became of it.
+    for (const auto& [name, n] : ctx.changes) counters_[name] -= n;
+    for (const auto& name : ctx.created) {
+      if (auto it = counters_.find(name); it != counters_.end() && it->second == 0) {
+        counters_.erase(it);
+      }
+    }
+    if (refused > 0) {
+      counters_[refused_name] += refused;
+      unsaved_.insert(refused_name);
+    }
+    for (const auto& [name, n] : ctx.facts) {
+      counters_[name] += n;
+      unsaved_.insert(name);
+    }
     last_write_error_ = status.message();
     if (auto left_out = failure_log_.occurred(clock_.now())) {
       spdlog::error(

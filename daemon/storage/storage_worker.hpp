@@ -23,6 +23,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -49,16 +50,24 @@ struct StorageContext {
   std::vector<std::function<void(const Status&)>> io_completions;
 
   void count(const std::string& name, std::int64_t n = 1) {
-    if (n != 0) counters[name] += n;
+    if (n == 0) return;
+    auto [it, added] = counters.try_emplace(name, 0);
+    it->second += n;
+    changes[name] += n;
+    if (added) created.push_back(name);
   }
   // A count that stands whatever becomes of the transaction (a drop decided before storage,
   // such as no_consent): kept, and saved later, also when the transaction fails. Counts made
   // with count() go with a failed transaction, as the writes they count do.
   void count_fact(const std::string& name, std::int64_t n = 1) {
     if (n == 0) return;
-    counters[name] += n;
+    count(name, n);
     facts[name] += n;
   }
+  // What this transaction's tasks counted, so that only those counters are written, and taken
+  // back when the transaction fails; the names it added to `counters`.
+  std::map<std::string, std::int64_t> changes;
+  std::vector<std::string> created;
   std::map<std::string, std::int64_t> facts;
 };
 
@@ -101,9 +110,9 @@ class StorageWorker {
   const Clock& clock_;
   StorageLimits limits_;
   std::map<std::string, std::int64_t> counters_;
-  // Set when a failed batch counted its failure: the next batch must save counters_ even if
-  // it changes none itself, or the count would be lost at shutdown.
-  bool counters_unsaved_ = false;
+  // Counters changed but not written yet (by a failed batch counting its failure, or by a read
+  // task): the next write batch saves them with its own, or they would be lost at shutdown.
+  std::set<std::string> unsaved_;
   std::string last_write_error_;
   // One log line per kFailureLogInterval while writes keep failing.
   LogThrottle<SystemTime> failure_log_;

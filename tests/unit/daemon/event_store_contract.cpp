@@ -290,6 +290,35 @@ TEST_P(EventStoreContract, EvictToFitWithZeroCapsEmptiesTheStore) {
   EXPECT_TRUE(all_bodies(store()).empty());
 }
 
+TEST_P(EventStoreContract, EvictToFitCountsRightAfterEveryKindOfChange) {
+  // The cap is checked after appends, deletions, a field removal and a rolled-back transaction
+  // in one store: each must leave the count and the bytes the cap sees true.
+  for (int i = 0; i < 6; ++i) add(i, "error", std::string(10, static_cast<char>('a' + i)));
+  ASSERT_TRUE(store().evict_to_fit(100, 1'000'000));  // counted now
+  ASSERT_TRUE(store().begin());
+  add(6, "error", std::string(10, 'g'));
+  store().rollback();  // the seventh event is not there
+  auto e = store().evict_to_fit(6, 60);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->removed, 0) << "six events of 10 bytes fit six and 60";
+  auto deleted = store().delete_unsent(std::string("error"));
+  ASSERT_TRUE(deleted);
+  EXPECT_EQ(*deleted, 6);
+  for (int i = 0; i < 3; ++i) add(10 + i, "update", R"({"p":"0123456789"})");
+  ASSERT_TRUE(store().remove_unsent_field("update", "$.p"));  // 18 bytes become 2
+  e = store().evict_to_fit(100, 6);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->removed, 0) << "three events of 2 bytes fit 6 bytes";
+  add(20, "update", "xyz");
+  e = store().evict_to_fit(3, 1'000'000);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->removed, 1);
+  auto st = store().stats();
+  ASSERT_TRUE(st);
+  EXPECT_EQ(st->pending, 3);
+  EXPECT_EQ(st->bytes, 2 + 2 + 3);
+}
+
 // ---- counters and usage weeks ------------------------------------------------------------------
 
 TEST_P(EventStoreContract, CountersStartEmptyAndReadBackAsSaved) {
@@ -330,6 +359,21 @@ TEST_P(EventStoreContract, UsageWeeksArePutReplacedAndDeleted) {
   weeks = store().usage_weeks();
   ASSERT_TRUE(weeks);
   EXPECT_TRUE(weeks->empty());
+}
+
+TEST_P(EventStoreContract, OneUsageWeekIsReadAlone) {
+  const UsageKey week{"2026-11-23", "app-a"};
+  auto missing = store().usage_week(week);
+  ASSERT_TRUE(missing);
+  EXPECT_FALSE(missing->has_value());
+  ASSERT_TRUE(store().put_usage_week(week, R"({"a":1})"));
+  ASSERT_TRUE(store().put_usage_week({"2026-11-23", "app-b"}, R"({"b":2})"));
+  auto found = store().usage_week(week);
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->value_or(""), R"({"a":1})");
+  auto other_week = store().usage_week({"2026-11-30", "app-a"});
+  ASSERT_TRUE(other_week);
+  EXPECT_FALSE(other_week->has_value());
 }
 
 // ---- transactions and durability ---------------------------------------------------------------

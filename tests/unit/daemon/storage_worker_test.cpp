@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <future>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
@@ -283,6 +284,28 @@ TEST_F(StorageWorkerTest, FailedBatchReportsTheErrorAndKeepsNothing) {
   worker.reset();
   EXPECT_TRUE(durable_events().empty());
   EXPECT_EQ(durable_counters().count("accepted"), 0u);
+}
+
+TEST_F(StorageWorkerTest, ACounterFirstCountedInAFailedBatchIsGoneAfterIt) {
+  auto worker = start_worker();
+  break_counter_writes(true);
+  std::promise<Status> failed;
+  worker->post([&failed](StorageContext& ctx) {
+    ASSERT_TRUE(ctx.store.append(1, "error", "app", "refused"));
+    ctx.count("fields_dropped.unknown", 2);
+    ctx.count_fact("dropped.no_consent");
+    ctx.on_commit.push_back([&failed](const Status& st) { failed.set_value(st); });
+  });
+  ASSERT_EQ(failed.get_future().wait_for(kDeadline), std::future_status::ready);
+  break_counter_writes(false);
+  std::promise<std::map<std::string, std::int64_t>> seen;
+  worker->post_read([&seen](StorageContext& ctx) { seen.set_value(ctx.counters); });
+  auto f = seen.get_future();
+  ASSERT_EQ(f.wait_for(kDeadline), std::future_status::ready);
+  const auto counters = f.get();
+  EXPECT_EQ(counters.count("fields_dropped.unknown"), 0u) << "neither a value nor a zero";
+  EXPECT_EQ(counters.at("dropped.no_consent"), 1) << "a fact stands";
+  EXPECT_EQ(counters.at("dropped.storage_error"), 1);
 }
 
 TEST_F(StorageWorkerTest, StorageErrorCountSurvivesARestart) {
