@@ -1,7 +1,14 @@
 // Client: a bounded queue in front of one background thread that owns the daemon connection.
 //
 // Rules that keep the host app safe:
-// - Public calls only serialise, take the mutex briefly and push; they never touch the socket.
+// - Public calls only serialise, take the mutex briefly and push; they never touch the socket,
+//   and wake the background thread only when it sleeps: after sending it polls the queue
+//   (kLingerSteps times, kLingerStep apart) before it sleeps, so an app sending events in a
+//   burst makes no system call per event.
+// - The background thread writes the events waiting at the front in one write (at most
+//   kMaxWriteBytes). It checks that an open connection still lives only when it was idle for
+//   kProbeAfterIdle; a write that finds the daemon gone before any byte went out is made again
+//   on a new connection, so an event sent after a daemon restart is not lost.
 // - The background thread is the only user of the connection. Every socket operation has a
 //   deadline no later than now + op_timeout() (at most 5 s, at most shutdown_timeout), and no
 //   later than the stop deadline once destruction began, so joining it is bounded.
@@ -43,6 +50,13 @@ using std::chrono::milliseconds;
 
 constexpr milliseconds kMaxOpTimeout{5000};
 constexpr milliseconds kMinOpTimeout{100};
+// How long the background thread looks for more work before it sleeps, and how often.
+constexpr std::chrono::microseconds kLingerStep{50};
+constexpr int kLingerSteps = 20;
+// An open connection unused for this long is probed (closed by an idle daemon?) before use.
+constexpr milliseconds kProbeAfterIdle{250};
+// The events written together at most (one write of the front of the queue).
+constexpr std::size_t kMaxWriteBytes = 16 * 1024;
 
 // One flush() call waiting for the background thread to reach its place in the queue.
 struct FlushWaiter {
@@ -122,6 +136,7 @@ struct Client::Impl {
   void sync_front(std::unique_lock<std::mutex>& lock);
   void on_unreachable_locked(TimePoint now);
   void drop_queue_locked();
+  void linger(std::unique_lock<std::mutex>& lock);
   void pop_front_locked();
   milliseconds op_timeout() const;
   TimePoint io_deadline_locked(TimePoint now) const;
@@ -137,6 +152,8 @@ struct Client::Impl {
   std::condition_variable flush_cv_;  // flush() callers wait for their FlushWaiter
   std::deque<Item> queue_;
   std::size_t queued_events_ = 0;  // items in queue_ that are events, not flush places
+  bool worker_asleep_ = false;     // the worker waits on work_cv_ and must be woken
+  std::deque<Item> dropped_;       // dropped items, freed by the worker outside the lock
   ClientStats stats_;
   bool worker_running_ = false;
   bool stopping_ = false;
@@ -154,6 +171,8 @@ struct Client::Impl {
   // Used by the worker thread only.
   ipc::LineConnection connection_;
   bool hello_just_said_ = false;  // the connection was opened (and said hello) for the front
+  TimePoint last_exchange_{};     // the connection's last successful write or reply
+  std::string write_buffer_;
   std::int64_t next_id_ = 1;
 };
 
@@ -246,8 +265,9 @@ bool Client::Impl::enqueue(std::optional<std::string> line) {
   queue_.push_back(Item{ItemKind::kEvent, std::move(*line), nullptr});
   ++queued_events_;
   ++stats_.queued;
+  const bool wake = worker_asleep_;
   lock.unlock();
-  work_cv_.notify_one();
+  if (wake) work_cv_.notify_one();
   return true;
 }
 
@@ -336,9 +356,29 @@ void Client::Impl::run() noexcept {
   connection_.close();
 }
 
+void Client::Impl::linger(std::unique_lock<std::mutex>& lock) {
+  if (!dropped_.empty()) {
+    std::deque<Item> dropped = std::move(dropped_);
+    dropped_.clear();
+    lock.unlock();
+    dropped.clear();
+    lock.lock();
+  }
+  for (int step = 0; step < kLingerSteps && queue_.empty() && !stopping_; ++step) {
+    lock.unlock();
+    std::this_thread::sleep_for(kLingerStep);
+    lock.lock();
+  }
+}
+
 void Client::Impl::loop(std::unique_lock<std::mutex>& lock) {
   while (true) {
-    work_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+    if (queue_.empty() && !stopping_) {
+      linger(lock);
+      worker_asleep_ = true;
+      work_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      worker_asleep_ = false;
+    }
     if (queue_.empty()) return;  // stopping with nothing left to hand over
     if (stopping_ && SteadyClock::now() >= stop_deadline_) return;
     if (!ensure_connected(lock)) continue;
@@ -359,6 +399,7 @@ void Client::Impl::loop(std::unique_lock<std::mutex>& lock) {
 
 bool Client::Impl::ensure_connected(std::unique_lock<std::mutex>& lock) {
   if (connection_.is_open()) {
+    if (SteadyClock::now() - last_exchange_ < kProbeAfterIdle) return true;
     lock.unlock();
     bool alive = connection_alive();
     lock.lock();
@@ -382,6 +423,7 @@ bool Client::Impl::ensure_connected(std::unique_lock<std::mutex>& lock) {
     return false;
   }
   hello_just_said_ = true;
+  last_exchange_ = SteadyClock::now();
   return true;
 }
 
@@ -468,29 +510,45 @@ bool Client::Impl::connection_alive() {
 }
 
 void Client::Impl::deliver_front(std::unique_lock<std::mutex>& lock) {
-  // Only this thread pops, and deque::push_back keeps references valid, so the front line can
-  // be read without the lock.
-  const std::string& line = queue_.front().line;
   TimePoint deadline = io_deadline_locked(SteadyClock::now());
-  lock.unlock();
   Status sent = Status::ok();
+  std::size_t events = 1;
+  std::size_t written = 0;
   if (echo_) {
+    // Only this thread pops, and deque::push_back keeps references valid, so the front line
+    // can be read without the lock.
+    const std::string& line = queue_.front().line;
+    lock.unlock();
     echo_delivery(line, deadline);
     sent = connection_.is_open() ? Status::ok() : Status::error("closed", "connection closed");
   } else {
-    sent = connection_.send(line, deadline);
+    write_buffer_.clear();
+    events = 0;
+    for (auto it = queue_.begin(); it != queue_.end() && it->kind == ItemKind::kEvent; ++it) {
+      if (events > 0 && write_buffer_.size() + it->line.size() > kMaxWriteBytes) break;
+      write_buffer_ += it->line;
+      ++events;
+    }
+    lock.unlock();
+    sent = connection_.send(write_buffer_, deadline, &written);
   }
   lock.lock();
   if (!sent) {
+    connection_.close();
+    if (written == 0 && !hello_just_said_ && sent.code() == ipc::line_error::kClosed) {
+      // The daemon had closed this connection while it was idle (a restart, its idle timeout)
+      // and nothing went out: the next turn opens a new one and writes the same events.
+      return;
+    }
     // Closed mid-stream, or the daemon stopped reading: a partial line may be on the wire, so
     // this connection is done. Treat it as a failed attempt.
-    connection_.close();
     on_unreachable_locked(SteadyClock::now());
     return;
   }
-  pop_front_locked();
-  ++stats_.delivered;
+  for (std::size_t i = 0; i < events; ++i) pop_front_locked();
+  stats_.delivered += events;
   consecutive_failures_ = 0;
+  last_exchange_ = SteadyClock::now();
 }
 
 void Client::Impl::sync_front(std::unique_lock<std::mutex>& lock) {
@@ -521,7 +579,10 @@ void Client::Impl::sync_front(std::unique_lock<std::mutex>& lock) {
     }
     if (broken) connection_.close();
     lock.lock();
-    if (ok) consecutive_failures_ = 0;
+    if (ok) {
+      consecutive_failures_ = 0;
+      last_exchange_ = SteadyClock::now();
+    }
   }
   pop_front_locked();
   waiter->done = true;
@@ -584,6 +645,12 @@ void Client::Impl::drop_queue_locked() {
       if (echo_) echo(item.line, "dropped: daemon not running");
     }
   }
+  // Freed by the worker once it lets go of the lock: an app thread may be waiting for it.
+  if (dropped_.empty()) {
+    dropped_.swap(queue_);
+  } else {
+    for (Item& item : queue_) dropped_.push_back(std::move(item));
+  }
   queue_.clear();
   queued_events_ = 0;
   flush_cv_.notify_all();
@@ -607,11 +674,11 @@ bool Client::track(const UpdateEvent& event) noexcept {
 }
 
 bool Client::track_crash(const FailureEvent& event) noexcept {
-  return impl_->submit([&] { return detail::track_line(detail::failure_event("crash", event)); });
+  return impl_->submit([&] { return detail::failure_line("crash", event); });
 }
 
 bool Client::track_error(const FailureEvent& event) noexcept {
-  return impl_->submit([&] { return detail::track_line(detail::failure_event("error", event)); });
+  return impl_->submit([&] { return detail::failure_line("error", event); });
 }
 
 bool Client::track_json(std::string_view event_json) noexcept {

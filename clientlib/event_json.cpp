@@ -65,6 +65,83 @@ std::optional<json> parse_event_object(std::string_view text) {
   return parsed;
 }
 
+namespace {
+
+// Appends `text` as a JSON string the way json::dump does for valid UTF-8: quotes, backslashes
+// and control characters escaped, everything else as it is.
+void append_json_string(std::string& out, std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out.push_back('"');
+  std::size_t run = 0;  // start of the bytes not yet copied
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out.append(text.substr(run, i - run));
+    run = i + 1;
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        out += "\\u00";
+        out.push_back(kHex[c >> 4]);
+        out.push_back(kHex[c & 0xf]);
+    }
+  }
+  out.append(text.substr(run));
+  out.push_back('"');
+}
+
+}  // namespace
+
+std::optional<std::string> failure_line(std::string_view event_type, const FailureEvent& event) {
+  // Text that is not UTF-8 takes the general path, whose replacement characters are the rule.
+  for (std::string_view text :
+       {event_type, std::string_view(event.error_type), std::string_view(event.error_category),
+        std::string_view(event.error_message), std::string_view(event.component)}) {
+    if (!dollhouse::is_valid_utf8(text)) return track_line(failure_event(event_type, event));
+  }
+  // The members in json's order (sorted by name), as track_line writes them.
+  std::string line;
+  line.reserve(128 + event.error_type.size() + event.error_category.size() +
+               event.error_message.size() + event.component.size());
+  line += R"({"event":{"component":)";
+  append_json_string(line, event.component);
+  line += R"(,"errorCategory":)";
+  append_json_string(line, event.error_category);
+  line += R"(,"errorMessage":)";
+  append_json_string(line, event.error_message);
+  line += R"(,"errorType":)";
+  append_json_string(line, event.error_type);
+  line += R"(,"eventType":)";
+  append_json_string(line, event_type);
+  line += event.recovered ? R"(,"recovered":true},"op":"track","v":)"
+                          : R"(,"recovered":false},"op":"track","v":)";
+  line += std::to_string(ipc::kProtocolVersion);
+  line += '}';
+  if (line.size() > ipc::kMaxLineBytes) return std::nullopt;
+  line.push_back('\n');
+  return line;
+}
+
 std::optional<std::string> track_line(const json& event) {
   if (!event.is_object()) return std::nullopt;
   json request = envelope("track");

@@ -30,6 +30,9 @@ std::optional<nlohmann::json> parse_event_object(std::string_view text);
 
 // {"v":1,"op":"track","event":{...}} without an id (fire-and-forget).
 std::optional<std::string> track_line(const nlohmann::json& event);
+// track_line(failure_event(event_type, event)), byte for byte, written without building a JSON
+// document: the line an app's error handler pays for.
+std::optional<std::string> failure_line(std::string_view event_type, const FailureEvent& event);
 // {"v":1,"op":"usage","counters":{...},"timings":{...}}; non-finite timings are left out.
 // nullopt as well when nothing is left to send.
 std::optional<std::string> usage_line(const Usage& usage);

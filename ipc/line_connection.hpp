@@ -39,8 +39,9 @@ class LineConnection {
   static Result<LineConnection> connect(const std::string& path, Deadline deadline);
 
   bool is_open() const;
-  // Writes all of `line` (which must end in '\n').
-  Status send(std::string_view line, Deadline deadline);
+  // Writes all of `line` (one or more lines, each ending in '\n'). `written`, when given, says
+  // how many bytes went out before a failure (all of them on success).
+  Status send(std::string_view line, Deadline deadline, std::size_t* written = nullptr);
   // The next complete line, without its newline. "closed" when the peer closed first. A
   // deadline in the past still returns a line that has already arrived.
   Result<std::string> read_line(Deadline deadline);

@@ -115,9 +115,16 @@ Result<LineConnection> LineConnection::connect(const std::string& path, Deadline
   return conn;
 }
 
-Status LineConnection::send(std::string_view line, Deadline deadline) {
+Status LineConnection::send(std::string_view line, Deadline deadline, std::size_t* written) {
   if (fd_ < 0) return Status::error(line_error::kClosed, "connection is closed");
   std::size_t done = 0;
+  struct Report {
+    std::size_t& done;
+    std::size_t* out;
+    ~Report() {
+      if (out != nullptr) *out = done;
+    }
+  } report{done, written};
   while (done < line.size()) {
     ssize_t n = ::send(fd_, line.data() + done, line.size() - done, kNoSigpipe);
     if (n > 0) {

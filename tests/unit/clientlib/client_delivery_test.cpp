@@ -2,6 +2,9 @@
 // when flush() may say "confirmed".
 #include <gtest/gtest.h>
 
+#include <memory>
+#include <thread>
+
 #include <nlohmann/json.hpp>
 
 #include "dollhouse/telemetry.hpp"
@@ -175,6 +178,51 @@ TEST(ClientDelivery, ReconnectsAfterTheDaemonRestarts) {
   }
   EXPECT_TRUE(delivered);
   EXPECT_GE(third.lines_with_op("hello").size(), 1u);
+}
+
+TEST(ClientDelivery, ABurstRightAfterADaemonRestartArrivesOnceEach) {
+  TempDir dir;
+  const std::string path = dir.endpoint("t.sock");
+  auto first = std::make_unique<FakeDaemon>(path);
+  Client client(client_options(path));
+  ASSERT_TRUE(client.track_error(sample_failure("before-restart")));
+  ASSERT_TRUE(client.flush(5s));
+  first->stop();
+  first.reset();
+
+  // At once, on the connection the old daemon closed: the client finds out by writing, and
+  // writes the same events again on a new connection.
+  FakeDaemon second(path);
+  constexpr int kEvents = 300;
+  for (int i = 0; i < kEvents; ++i) {
+    ASSERT_TRUE(client.track_error(sample_failure("burst-" + std::to_string(i))));
+  }
+  ASSERT_TRUE(client.flush(10s));
+  std::vector<std::string> tracks = second.lines_with_op("track");
+  ASSERT_EQ(tracks.size(), static_cast<std::size_t>(kEvents)) << "none lost, none twice";
+  for (int i = 0; i < kEvents; ++i) {
+    EXPECT_EQ(json::parse(tracks[static_cast<std::size_t>(i)])["event"]["component"],
+              "burst-" + std::to_string(i));
+  }
+  auto stats = client.stats();
+  EXPECT_EQ(stats.delivered, static_cast<std::uint64_t>(kEvents + 1));
+  EXPECT_EQ(stats.dropped_no_daemon, 0u);
+}
+
+TEST(ClientDelivery, AnIdleConnectionIsCheckedBeforeUse) {
+  TempDir dir;
+  const std::string path = dir.endpoint("t.sock");
+  FakeDaemon daemon(path);
+  Client client(client_options(path));
+  ASSERT_TRUE(client.track_error(sample_failure("first")));
+  ASSERT_TRUE(client.flush(5s));
+  // Longer than the client's idle probe interval: the next event is preceded by a probe of the
+  // open connection, which still lives, so it goes on the same connection.
+  std::this_thread::sleep_for(400ms);
+  ASSERT_TRUE(client.track_error(sample_failure("second")));
+  ASSERT_TRUE(client.flush(5s));
+  EXPECT_EQ(daemon.lines_with_op("track").size(), 2u);
+  EXPECT_EQ(daemon.connections_accepted(), 1u);
 }
 
 }  // namespace

@@ -55,6 +55,36 @@ TEST(EventJson, FailureEventNamesItsType) {
   EXPECT_EQ(failure_event("error", event)["eventType"], "error");
 }
 
+TEST(EventJson, FailureLineIsTheTrackLineOfTheFailureEventByteForByte) {
+  // Every byte class the writer treats apart: quotes, backslashes, each named escape, other
+  // control characters, DEL, multi-byte UTF-8, and text that is not UTF-8 (the general path).
+  const std::vector<std::string> texts = {
+      "",
+      "plain words",
+      "say \"hi\" to C:\\Users\\x",
+      std::string("nul\0and\x01\x1f\x7f", 10),
+      "\b\f\n\r\t",
+      "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80",
+      "bad \xff byte",
+      "cut \xc3",
+      "</script>&<'>",
+  };
+  for (const std::string& text : texts) {
+    for (bool recovered : {false, true}) {
+      FailureEvent event{text, "E" + text, "m " + text, text + "Component", recovered};
+      for (const char* type : {"crash", "error"}) {
+        auto fast = failure_line(type, event);
+        auto general = track_line(failure_event(type, event));
+        ASSERT_TRUE(fast && general);
+        EXPECT_EQ(*fast, *general)
+            << "for " << json(text).dump(-1, ' ', true, json::error_handler_t::replace);
+      }
+    }
+  }
+  FailureEvent huge{"runtime", "E", std::string(70 * 1024, 'x'), "C", false};
+  EXPECT_FALSE(failure_line("error", huge)) << "over the protocol's line limit, as track_line";
+}
+
 TEST(EventJson, TrackLineIsFireAndForgetWithoutId) {
   auto line = track_line(json{{"eventType", "crash"}});
   ASSERT_TRUE(line);
