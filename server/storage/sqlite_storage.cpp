@@ -6,10 +6,13 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
 #include <mutex>
+#include <optional>
 #include <unordered_map>
 #include <utility>
+#include <vector>
 
 #include "server/storage/schema.hpp"
 
@@ -76,12 +79,30 @@ class SqliteStorage final : public Storage {
     return migrate_legacy();
   }
 
+  // Group commit: a batch that arrives while another request's transaction is being written
+  // waits, and the next writer writes every batch waiting then in one transaction, each under a
+  // savepoint of its own so that one that fails takes no other with it. Requests in flight
+  // together share one commit and one set of journal frames.
   Result<IngestResult> ingest_batch(const IngestBatch& batch) override {
-    std::lock_guard lock(mutex_);
-    if (Status st = exec("BEGIN IMMEDIATE"); !st) return st;
-    Result<IngestResult> result = ingest_locked(batch);
-    if (Status st = finish(result.is_ok()); !st) return st;
-    return result;
+    Waiting mine{&batch, std::nullopt};
+    std::unique_lock lock(group_mutex_);
+    waiting_.push_back(&mine);
+    while (!mine.result) {
+      if (group_writing_) {
+        group_written_.wait(lock);
+        continue;
+      }
+      group_writing_ = true;
+      std::vector<Waiting*> group;
+      group.swap(waiting_);
+      lock.unlock();
+      std::vector<Result<IngestResult>> results = write_group(group);
+      lock.lock();
+      for (std::size_t i = 0; i < group.size(); ++i) group[i]->result = std::move(results[i]);
+      group_writing_ = false;
+      group_written_.notify_all();
+    }
+    return std::move(*mine.result);
   }
 
   Result<std::size_t> delete_installation(const std::string& install_id, SystemTime now) override {
@@ -375,6 +396,41 @@ class SqliteStorage final : public Storage {
   }
 
   // Commits when ok, else rolls back; the error of a failed commit is returned.
+  struct Waiting {
+    const IngestBatch* batch;
+    std::optional<Result<IngestResult>> result;
+  };
+
+  std::vector<Result<IngestResult>> write_group(const std::vector<Waiting*>& group) {
+    std::lock_guard lock(mutex_);
+    std::vector<Result<IngestResult>> results;
+    if (Status st = exec("BEGIN IMMEDIATE"); !st) {
+      for (std::size_t i = 0; i < group.size(); ++i) results.emplace_back(st);
+      return results;
+    }
+    for (const Waiting* w : group) {
+      if (sqlite3_get_autocommit(db_) != 0) break;  // see below
+      Status saved = exec("SAVEPOINT batch");
+      Result<IngestResult> result = saved ? ingest_locked(*w->batch) : Result<IngestResult>(saved);
+      if (saved && !result) (void)exec("ROLLBACK TO batch");
+      if (saved) (void)exec("RELEASE batch");
+      results.push_back(std::move(result));
+    }
+    if (sqlite3_get_autocommit(db_) != 0) {
+      // An error (a full disk, say) rolled back the whole transaction: no batch of the group
+      // was stored, those before it included.
+      const Status gone = Status::error(
+          "io_error", "database: could not store the batch: the transaction was rolled back");
+      results.resize(group.size(), gone);
+      for (auto& result : results) result = gone;
+      return results;
+    }
+    if (Status st = finish(true); !st) {
+      for (auto& result : results) result = st;
+    }
+    return results;
+  }
+
   Status finish(bool ok) {
     if (ok) {
       if (Status st = exec("COMMIT"); !st) {
@@ -422,6 +478,11 @@ class SqliteStorage final : public Storage {
   }
 
   std::mutex mutex_;
+  // The batches waiting for the next group commit (ingest_batch), and whether one is written.
+  std::mutex group_mutex_;
+  std::condition_variable group_written_;
+  std::vector<Waiting*> waiting_;
+  bool group_writing_ = false;
   sqlite3* db_;
   std::unordered_map<const char*, sqlite3_stmt*> cache_;
 };

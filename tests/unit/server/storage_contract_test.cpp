@@ -134,6 +134,41 @@ TEST_P(StorageContract, RacingDeliveriesOfOneBatchStoreItOnce) {
   EXPECT_EQ(counts().raw_events, 2);
 }
 
+TEST_P(StorageContract, ManyBatchesAtOnceAreEachStoredOnceWithTheirOwnCounts) {
+  // Batches arriving together may share a transaction (SQLite's group commit): each must still
+  // be answered for itself, and a retry racing its first delivery must still be one batch.
+  constexpr int kThreads = 8, kBatchesEach = 25;
+  std::atomic<int> stored{0}, duplicates{0}, failed{0};
+  std::atomic<long> accepted{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int b = 0; b < kBatchesEach; ++b) {
+        // Threads t and t + 1 deliver batch (t / 2, b) each: one stores it, one is a duplicate.
+        const long id = 1000 + (t / 2) * kBatchesEach + b;
+        std::vector<NewEvent> events;
+        for (long e = 0; e <= id % 3; ++e) events.push_back(new_event(stamp(crash(), uuid(1))));
+        auto r = storage_->ingest_batch(
+            make_batch(uuid(id), uuid(1), t0_, events, static_cast<std::size_t>(id % 2)));
+        if (!r.is_ok()) {
+          failed++;
+          continue;
+        }
+        (r->duplicate ? duplicates : stored)++;
+        EXPECT_EQ(r->accepted, static_cast<std::size_t>(id % 3 + 1));
+        EXPECT_EQ(r->rejected, static_cast<std::size_t>(id % 2));
+        if (!r->duplicate) accepted += static_cast<long>(r->accepted);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(failed.load(), 0);
+  EXPECT_EQ(stored.load(), kThreads / 2 * kBatchesEach);
+  EXPECT_EQ(duplicates.load(), kThreads / 2 * kBatchesEach);
+  EXPECT_EQ(counts().batches, kThreads / 2 * kBatchesEach);
+  EXPECT_EQ(counts().raw_events, accepted.load());
+}
+
 TEST_P(StorageContract, DeletionRemovesOnlyThatInstallationAndIsRecordedWithoutTheId) {
   ASSERT_TRUE(storage_
                   ->ingest_batch(make_batch(
