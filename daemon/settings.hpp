@@ -63,7 +63,7 @@ inline constexpr auto kIdleTimeout = std::chrono::minutes(10);
 // After a failed accept (out of descriptors, a pipe instance that cannot be created), the
 // daemon waits this long before accepting again instead of retrying at once.
 inline constexpr auto kAcceptRetryDelay = std::chrono::milliseconds(100);
-inline constexpr std::size_t kReadChunkBytes = 16 * 1024;
+inline constexpr std::size_t kReadChunkBytes = 4 * 1024;
 // Replies waiting for a client that does not read; beyond it the daemon stops reading from
 // that client until it catches up.
 inline constexpr std::size_t kMaxPendingReplyBytes = 1024 * 1024;
@@ -71,7 +71,7 @@ inline constexpr std::size_t kMaxPendingReplyBytes = 1024 * 1024;
 inline constexpr std::size_t kMaxInFlightPerConnection = 64;
 // Tasks waiting for the storage thread across all connections; beyond it the daemon pauses
 // reading from clients (backpressure instead of unbounded memory).
-inline constexpr std::size_t kMaxStorageBacklog = 10'000;
+inline constexpr std::size_t kMaxStorageBacklog = 2'048;
 inline constexpr auto kBackpressureRetry = std::chrono::milliseconds(5);
 
 // Requests.

@@ -1,5 +1,7 @@
 #include "ipc/framing.hpp"
 
+#include <algorithm>
+
 namespace dollhouse::ipc {
 
 void LineFramer::feed(std::string_view bytes) {
@@ -40,8 +42,17 @@ std::optional<Frame> LineFramer::next() {
     std::string_view line = pending.substr(0, nl);
     start_ += nl + 1;
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (line.size() > limit_) return Frame{std::string(line.substr(0, limit_)), true};
-    return Frame{std::string(line), false};
+    Frame frame{std::string(line.substr(0, std::min(line.size(), limit_))), line.size() > limit_};
+    if (start_ == buffer_.size()) {
+      // Everything fed is framed: an idle connection keeps no buffer beyond kKeptBytes.
+      start_ = 0;
+      if (buffer_.capacity() > kKeptBytes) {
+        std::string().swap(buffer_);
+      } else {
+        buffer_.clear();
+      }
+    }
+    return frame;
   }
 }
 

@@ -22,6 +22,8 @@ struct Frame {
 class LineFramer {
  public:
   explicit LineFramer(std::size_t max_line_bytes) : limit_(max_line_bytes) {}
+  // Once every byte fed has been framed, a buffer larger than this is given back.
+  static constexpr std::size_t kKeptBytes = 4 * 1024;
 
   // Appends received bytes. Call next() until it returns nullopt before feeding more, so the
   // internal buffer never holds more than one partial line.
