@@ -83,14 +83,20 @@ bool looks_like_version(std::string_view text, std::size_t begin, std::size_t en
 }
 
 std::optional<Match> find_ipv4(std::string_view text, std::size_t from) {
+  auto in_run = [](char c) { return is_digit(c) || c == '.'; };
   std::size_t i = from;
   while (i < text.size()) {
-    if (!is_digit(text[i]) && text[i] != '.') {
+    // An address has dots: go straight to the run with the next '.' (those before it have none).
+    const std::size_t dot = text.find('.', i);
+    if (dot == std::string_view::npos) return std::nullopt;
+    i = dot;
+    while (i > from && in_run(text[i - 1])) --i;
+    if (!in_run(text[i])) {
       ++i;
       continue;
     }
     std::size_t run_end = i;
-    while (run_end < text.size() && (is_digit(text[run_end]) || text[run_end] == '.')) ++run_end;
+    while (run_end < text.size() && in_run(text[run_end])) ++run_end;
     std::size_t begin = i;
     std::size_t end = run_end;
     while (begin < end && text[begin] == '.') ++begin;
@@ -176,6 +182,12 @@ std::optional<Match> find_ipv6(std::string_view text, std::size_t from) {
   auto in_run = [](char c) { return is_hex(c) || c == ':' || c == '.'; };
   std::size_t i = from;
   while (i < text.size()) {
+    // Only a run with a ':' can hold an address: go straight to the one with the next ':' (the
+    // runs before it are skipped whole, as the scan below would).
+    const std::size_t colon = text.find(':', i);
+    if (colon == std::string_view::npos) return std::nullopt;
+    i = colon;
+    while (i > from && in_run(text[i - 1])) --i;
     if (!in_run(text[i])) {
       ++i;
       continue;

@@ -346,6 +346,15 @@ TEST_F(StorageWorkerTest, AFailedBatchCountsOnlyTheEventsAndUsageMessagesItRefus
   });
   ASSERT_EQ(stored.get_future().wait_for(kDeadline), std::future_status::ready);
   break_counter_writes(true);
+  // Held while the tasks below are posted, so that they run as one batch.
+  std::promise<void> started;
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  worker->post([&started, released](StorageContext&) {
+    started.set_value();
+    released.wait();
+  });
+  ASSERT_EQ(started.get_future().wait_for(kDeadline), std::future_status::ready);
   std::promise<Status> failed;
   constexpr int kEvents = 3;
   for (int i = 0; i < kEvents; ++i) worker->post(append_task(2 + i, "refused"));
@@ -359,6 +368,7 @@ TEST_F(StorageWorkerTest, AFailedBatchCountsOnlyTheEventsAndUsageMessagesItRefus
     ASSERT_TRUE(ctx.store.stats());
     ctx.on_commit.push_back([&failed](const Status& st) { failed.set_value(st); });
   });
+  release.set_value();
   auto f = failed.get_future();
   ASSERT_EQ(f.wait_for(kDeadline), std::future_status::ready);
   EXPECT_FALSE(f.get()) << "the batch could not commit";

@@ -56,6 +56,22 @@ TEST(Scrubber, KeepsVersionsThatCannotBeAddresses) {
   EXPECT_EQ(scrubber.scrub("at 10.0.0.1."), "at <ip>.");
 }
 
+TEST(Scrubber, FindsAddressesWhereverTheyStandInLongCleanText) {
+  // The address scanners skip ahead to the next ':' or '.': an address after runs of hex-like
+  // words, after colons and dots that are no address, or in the middle of a run, is still found.
+  const Scrubber scrubber;
+  std::string filler;
+  while (filler.size() < 2000) filler += "deadbeef cafe face added ";
+  EXPECT_EQ(scrubber.scrub(filler + "from 2001:db8::7 and 10.1.2.3"),
+            filler + "from <ip> and <ip>");
+  EXPECT_EQ(scrubber.scrub("Error: bad. retry: later. then fe80::1%eth0, then 192.168.0.9."),
+            "Error: bad. retry: later. then <ip>, then <ip>.");
+  EXPECT_EQ(scrubber.scrub("a:b.c 1.2.3 fe80: 10.0.0.1 ab:cd:ef::12"),
+            "a:b.c 1.2.3 fe80: <ip> <ip>");
+  EXPECT_EQ(scrubber.scrub(filler), filler);
+  EXPECT_EQ(scrubber.detect(filler + ":" + filler + "."), "");
+}
+
 TEST(Scrubber, SkipsNamesTooShortOrCommonToReplace) {
   MachineIdentity who;
   who.user_names = {"root", "al", "node"};
