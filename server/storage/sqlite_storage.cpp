@@ -96,7 +96,18 @@ class SqliteStorage final : public Storage {
       std::vector<Waiting*> group;
       group.swap(waiting_);
       lock.unlock();
-      std::vector<Result<IngestResult>> results = write_group(group);
+      std::vector<Result<IngestResult>> results;
+      try {
+        results = write_group(group);
+      } catch (const std::exception& e) {
+        // Out of memory mid-group: every batch of it fails (and is sent again), none waits on.
+        {
+          std::lock_guard db_lock(mutex_);
+          if (sqlite3_get_autocommit(db_) == 0) (void)exec("ROLLBACK");
+        }
+        results.assign(group.size(),
+                       Status::error("io_error", std::string("database: ") + e.what()));
+      }
       lock.lock();
       for (std::size_t i = 0; i < group.size(); ++i) group[i]->result = std::move(results[i]);
       group_writing_ = false;
@@ -395,7 +406,6 @@ class SqliteStorage final : public Storage {
     return st;
   }
 
-  // Commits when ok, else rolls back; the error of a failed commit is returned.
   struct Waiting {
     const IngestBatch* batch;
     std::optional<Result<IngestResult>> result;
@@ -431,6 +441,7 @@ class SqliteStorage final : public Storage {
     return results;
   }
 
+  // Commits when ok, else rolls back; the error of a failed commit is returned.
   Status finish(bool ok) {
     if (ok) {
       if (Status st = exec("COMMIT"); !st) {
