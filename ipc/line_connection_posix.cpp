@@ -117,14 +117,9 @@ Result<LineConnection> LineConnection::connect(const std::string& path, Deadline
 
 Status LineConnection::send(std::string_view line, Deadline deadline, std::size_t* written) {
   if (fd_ < 0) return Status::error(line_error::kClosed, "connection is closed");
-  std::size_t done = 0;
-  struct Report {
-    std::size_t& done;
-    std::size_t* out;
-    ~Report() {
-      if (out != nullptr) *out = done;
-    }
-  } report{done, written};
+  std::size_t unreported = 0;
+  std::size_t& done = written != nullptr ? *written : unreported;  // bytes gone out so far
+  done = 0;
   while (done < line.size()) {
     ssize_t n = ::send(fd_, line.data() + done, line.size() - done, kNoSigpipe);
     if (n > 0) {

@@ -150,14 +150,9 @@ Result<LineConnection> LineConnection::connect(const std::string& path, Deadline
 
 Status LineConnection::send(std::string_view line, Deadline deadline, std::size_t* written) {
   if (pipe_ == nullptr) return Status::error(line_error::kClosed, "connection is closed");
-  std::size_t done = 0;
-  struct Report {
-    std::size_t& done;
-    std::size_t* out;
-    ~Report() {
-      if (out != nullptr) *out = done;
-    }
-  } report{done, written};
+  std::size_t unreported = 0;
+  std::size_t& done = written != nullptr ? *written : unreported;  // bytes gone out so far
+  done = 0;
   while (done < line.size()) {
     DWORD chunk = static_cast<DWORD>(std::min<std::size_t>(line.size() - done, 1 << 20));
     auto moved = transfer(static_cast<HANDLE>(pipe_), static_cast<HANDLE>(event_), true,

@@ -47,6 +47,20 @@ class StorageWorkerTest : public ::testing::Test {
     return worker;
   }
 
+  // Holds the worker in a task of its own until the returned promise is set: the tasks posted
+  // meanwhile wait, and then run as one batch.
+  static std::promise<void> hold(StorageWorker& worker) {
+    auto started = std::make_shared<std::promise<void>>();
+    std::promise<void> release;
+    std::shared_future<void> released = release.get_future().share();
+    worker.post([started, released](StorageContext&) {
+      started->set_value();
+      released.wait();
+    });
+    EXPECT_EQ(started->get_future().wait_for(kDeadline), std::future_status::ready);
+    return release;
+  }
+
   // What a fresh connection to the file sees: only what was committed.
   std::vector<StoredEvent> durable_events() {
     auto store = open_store();
@@ -144,14 +158,7 @@ TEST_F(StorageWorkerTest, CompletionRunsAfterCommitWithOkAndSeesDurableData) {
 
 TEST_F(StorageWorkerTest, StopDrainsEveryPostedTask) {
   auto worker = start_worker();
-  std::promise<void> started;
-  std::promise<void> release;
-  std::shared_future<void> released = release.get_future().share();
-  worker->post([&started, released](StorageContext&) {
-    started.set_value();
-    released.wait();
-  });
-  ASSERT_EQ(started.get_future().wait_for(kDeadline), std::future_status::ready);
+  std::promise<void> release = hold(*worker);
   std::atomic<int> ran{0};
   for (int i = 0; i < 50; ++i) {
     worker->post(append_task(i, "e" + std::to_string(i)));
@@ -346,15 +353,7 @@ TEST_F(StorageWorkerTest, AFailedBatchCountsOnlyTheEventsAndUsageMessagesItRefus
   });
   ASSERT_EQ(stored.get_future().wait_for(kDeadline), std::future_status::ready);
   break_counter_writes(true);
-  // Held while the tasks below are posted, so that they run as one batch.
-  std::promise<void> started;
-  std::promise<void> release;
-  std::shared_future<void> released = release.get_future().share();
-  worker->post([&started, released](StorageContext&) {
-    started.set_value();
-    released.wait();
-  });
-  ASSERT_EQ(started.get_future().wait_for(kDeadline), std::future_status::ready);
+  std::promise<void> release = hold(*worker);  // the tasks below run as one batch
   std::promise<Status> failed;
   constexpr int kEvents = 3;
   for (int i = 0; i < kEvents; ++i) worker->post(append_task(2 + i, "refused"));
