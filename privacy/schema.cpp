@@ -393,8 +393,8 @@ Outcome process(const json& event, const Scrubber& scrubber, bool from_app) {
                           [](const std::string& name) { return !is_stamped_name(name); });
   }
   ok = ok && validator.object(event, *fields, "", out, [](const std::string& name) {
-         return name == "eventType" || is_stamped_name(name);
-       });
+    return name == "eventType" || is_stamped_name(name);
+  });
   outcome.dropped_fields = validator.dropped_;
   if (!ok) {
     outcome.rejection = validator.rejection_;
